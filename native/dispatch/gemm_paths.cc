@@ -3,6 +3,8 @@
 // ISA-specific instruction is ever reached on a CPU that lacks it.
 #include "lowbit/gemm.h"
 
+#include "lowbit/thread_pool.h"
+
 namespace lowbit {
 
 namespace ref { extern const GemmPath kGemmPath; }
@@ -62,6 +64,37 @@ void pack_matrix(const GemmPath& path, const void* b, bool b_signed, size_t k, s
 
 void gemm(const GemmPath& path, const GemmArgs& args) {
   path.run(args, 0, args.m, 0, args.b->n);
+}
+
+void gemm_parallel(const GemmPath& path, const GemmArgs& args, ThreadPool& pool) {
+  const size_t m = args.m, n = args.b->n;
+  const size_t threads = pool.threads();
+  // Below ~64K multiply-adds a thread hand-off costs more than it saves.
+  const size_t work = m * n * args.b->k;
+  if (threads <= 1 || work < (size_t{1} << 16)) {
+    path.run(args, 0, m, 0, n);
+    return;
+  }
+  const size_t nr = path.nr, mr = path.mr;
+  const size_t n_panels = (n + nr - 1) / nr;
+  const size_t m_blocks = (m + mr - 1) / mr;
+  // Split along N when there are enough column panels (each thread then streams
+  // its own share of the weights), otherwise along M.
+  if (n_panels >= threads || n_panels >= m_blocks) {
+    const size_t tasks = n_panels < threads ? n_panels : threads;
+    pool.parallel_for(tasks, [&](size_t t) {
+      const size_t p0 = n_panels * t / tasks, p1 = n_panels * (t + 1) / tasks;
+      const size_t n0 = p0 * nr, n1 = p1 * nr < n ? p1 * nr : n;
+      if (n0 < n1) path.run(args, 0, m, n0, n1);
+    });
+  } else {
+    const size_t tasks = m_blocks < threads ? m_blocks : threads;
+    pool.parallel_for(tasks, [&](size_t t) {
+      const size_t b0 = m_blocks * t / tasks, b1 = m_blocks * (t + 1) / tasks;
+      const size_t m0 = b0 * mr, m1 = b1 * mr < m ? b1 * mr : m;
+      if (m0 < m1) path.run(args, m0, m1, 0, n);
+    });
+  }
 }
 
 }  // namespace lowbit

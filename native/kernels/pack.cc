@@ -25,7 +25,7 @@ void pack_u8s8_panels(const void* b, bool b_signed, size_t k, size_t n, size_t b
       sum += v;
     }
     out->column_sum[col] = sum;
-    const int32_t zb = out->zero_point_at(col);
+    const int32_t zb = zero_point.empty() ? 0 : zero_point[zero_point.size() == 1 ? 0 : col];
     out->zero_point_s8[col] = b_signed ? zb : zb - 128;
   }
 }

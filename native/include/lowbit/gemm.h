@@ -71,6 +71,11 @@ void pack_matrix(const GemmPath& path, const void* b, bool b_signed, size_t k, s
 // Run a whole GEMM (single-threaded) with the path B was packed for.
 void gemm(const GemmPath& path, const GemmArgs& args);
 
+class ThreadPool;
+// Run a whole GEMM split into tiles over a thread pool. The split never changes
+// the result: every output element is computed by one tile, the same way.
+void gemm_parallel(const GemmPath& path, const GemmArgs& args, ThreadPool& pool);
+
 namespace ref {
 
 // The ground truth: the ONNX formula evaluated directly, one output at a time.

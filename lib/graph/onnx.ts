@@ -1,0 +1,84 @@
+// ONNX protobuf decoding through onnx-proto (protobufjs generated from the
+// official onnx.proto): ModelProto bytes in, plain objects and Tensors out.
+import { onnx } from 'onnx-proto';
+import { fail } from '../errors';
+import { Tensor } from '../tensor/tensor';
+
+export { onnx };
+
+/** ONNX TensorProto.DataType names, by enum value. */
+export const ONNX_DTYPE_NAMES: Record<number, string> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
+  9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128',
+  16: 'bfloat16', 17: 'float8e4m3fn', 18: 'float8e4m3fnuz', 19: 'float8e5m2', 20: 'float8e5m2fnuz',
+  21: 'uint4', 22: 'int4', 23: 'float4e2m1', 24: 'float8e8m0', 25: 'uint2', 26: 'int2',
+};
+
+export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
+  try {
+    return onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    fail('E_MODEL_INVALID', `not a valid ONNX model: ${(err as Error).message}`);
+  }
+}
+
+export function decodeTensor(bytes: Uint8Array): onnx.TensorProto {
+  try {
+    return onnx.TensorProto.decode(bytes);
+  } catch (err) {
+    fail('E_MODEL_INVALID', `not a valid ONNX TensorProto: ${(err as Error).message}`);
+  }
+}
+
+function toNumber(v: number | Long | { toNumber(): number }): number {
+  return typeof v === 'number' ? v : v.toNumber();
+}
+type Long = { low: number; high: number; unsigned: boolean; toNumber(): number };
+
+/** The values of a TensorProto as a lowbit Tensor (float32, uint8, int8, int32; int64 fits int32 or fails). */
+export function tensorFromProto(t: onnx.ITensorProto, what = t.name ?? 'tensor'): Tensor {
+  const dims = (t.dims ?? []).map(toNumber);
+  const type = t.dataType ?? 0;
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  const copy = (bytes: Uint8Array) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+    fail('E_UNSUPPORTED', `${what}: external data must be resolved before decoding`);
+  }
+  switch (type) {
+    case 1: return new Tensor('float32', raw ? new Float32Array(copy(raw)) : Float32Array.from(t.floatData ?? []), dims);
+    case 2: return new Tensor('uint8', raw ? new Uint8Array(copy(raw)) : Uint8Array.from(t.int32Data ?? []), dims);
+    case 3: return new Tensor('int8', raw ? new Int8Array(copy(raw)) : Int8Array.from(t.int32Data ?? []), dims);
+    case 6: return new Tensor('int32', raw ? new Int32Array(copy(raw)) : Int32Array.from(t.int32Data ?? []), dims);
+    case 7: {
+      const values = raw ? Array.from(new BigInt64Array(copy(raw)), Number) : (t.int64Data ?? []).map(toNumber);
+      for (const v of values) {
+        if (v < -2147483648 || v > 2147483647) fail('E_UNSUPPORTED', `${what}: int64 value ${v} does not fit int32`);
+      }
+      return new Tensor('int32', Int32Array.from(values), dims);
+    }
+    default:
+      fail('E_UNSUPPORTED', `${what}: element type ${ONNX_DTYPE_NAMES[type] ?? type} is not supported (lowbit tensors are float32, uint8, int8 or int32)`);
+  }
+}
+
+/** The ONNX enum value of a lowbit dtype. */
+export function onnxDataType(dtype: string): number {
+  switch (dtype) {
+    case 'float32': return 1;
+    case 'uint8': return 2;
+    case 'int8': return 3;
+    case 'int32': return 6;
+    default: fail('E_UNSUPPORTED', `no ONNX element type for ${dtype}`);
+  }
+}
+
+/** A TensorProto holding a lowbit Tensor (raw little-endian data). */
+export function tensorToProto(name: string, t: Tensor): onnx.TensorProto {
+  const d = t.data as ArrayBufferView;
+  return onnx.TensorProto.create({
+    name,
+    dims: [...t.shape],
+    dataType: onnxDataType(t.dtype),
+    rawData: new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength)),
+  });
+}

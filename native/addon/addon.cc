@@ -1,0 +1,22 @@
+// The lowbit addon: node-addon-api glue only. It checks every argument, wraps
+// buffers and calls the plain C++ kernels in native/kernels through dispatch.
+#include <napi.h>
+
+#include "bindings.h"
+
+namespace lowbit_addon {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  register_cpu(env, exports);
+  register_gemm(env, exports);
+  register_quantize(env, exports);
+  return exports;
+}
+
+}  // namespace lowbit_addon
+
+static Napi::Object InitLowbit(Napi::Env env, Napi::Object exports) {
+  return lowbit_addon::Init(env, exports);
+}
+
+NODE_API_MODULE(lowbit, InitLowbit)

@@ -1,0 +1,9 @@
+#pragma once
+
+#include <napi.h>
+
+namespace lowbit_addon {
+void register_cpu(Napi::Env env, Napi::Object exports);
+void register_gemm(Napi::Env env, Napi::Object exports);
+void register_quantize(Napi::Env env, Napi::Object exports);
+}  // namespace lowbit_addon

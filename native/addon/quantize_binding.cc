@@ -1,0 +1,124 @@
+// requantize / quantizeLinear / dequantizeLinear / quantizeMultiplier.
+#include <cmath>
+
+#include "args.h"
+#include "bindings.h"
+#include "lowbit/fixedpoint.h"
+#include "lowbit/gemm.h"
+#include "lowbit/quantize.h"
+#include "wrapped.h"
+
+namespace lowbit_addon {
+namespace {
+
+struct Block {
+  size_t outer, channels, inner, count;
+};
+
+Block block(const Args& args, size_t i) {
+  Block b;
+  b.outer = args.size(i, "outer");
+  b.channels = args.size(i + 1, "channels");
+  b.inner = args.size(i + 2, "inner");
+  b.count = checked_mul(args, checked_mul(args, b.outer, b.channels, "x"), b.inner, "x");
+  return b;
+}
+
+// requantize(rq, acc: Int32Array, outer, channels, inner, out)
+Napi::Value Requantize(const Napi::CallbackInfo& info) {
+  Args args(info, "requantize", 6);
+  const lowbit::Requantization& rq = RequantizationHandle::From(args, 0, "requantization").rq();
+  const Block blk = block(args, 2);
+  if (rq.channels() != 1 && rq.channels() != blk.channels) {
+    args.fail(kShape, "the parameters have " + std::to_string(rq.channels()) + " channels, the axis has " +
+                          std::to_string(blk.channels));
+  }
+  const int32_t* acc = args.typed<int32_t>(1, "acc", napi_int32_array, blk.count);
+  void* out = rq.out_signed ? static_cast<void*>(args.typed<int8_t>(5, "out", napi_int8_array, blk.count))
+                            : static_cast<void*>(args.typed<uint8_t>(5, "out", napi_uint8_array, blk.count));
+  lowbit::ref::requantize(rq, acc, blk.outer, blk.channels, blk.inner, out);
+  return info.Env().Undefined();
+}
+
+void check_scales(const Args& args, const float* scale, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (!(scale[i] > 0.0f) || !std::isfinite(scale[i])) {
+      args.fail(kRange, "scale[" + std::to_string(i) + "] must be a positive finite number, got " + std::to_string(scale[i]));
+    }
+  }
+}
+
+// quantizeLinear(x: Float32Array, outer, channels, inner, scale, zeroPoint: Int32Array, out)
+Napi::Value QuantizeLinear(const Napi::CallbackInfo& info) {
+  Args args(info, "quantizeLinear", 7);
+  const Block blk = block(args, 1);
+  const float* x = args.typed<float>(0, "x", napi_float32_array, blk.count);
+  size_t scale_count = 0, zp_count = 0;
+  const float* scale = args.params<float>(4, "scale", napi_float32_array, blk.channels, &scale_count);
+  check_scales(args, scale, scale_count);
+  const int32_t* zp = args.params<int32_t>(5, "zeroPoint", napi_int32_array, blk.channels, &zp_count);
+  bool out_signed = false;
+  void* out = const_cast<void*>(args.bytes(6, "out", blk.count, &out_signed));
+  for (size_t i = 0; i < zp_count; ++i) {
+    if (zp[i] < (out_signed ? -128 : 0) || zp[i] > (out_signed ? 127 : 255)) {
+      args.fail(kRange, "zeroPoint[" + std::to_string(i) + "] = " + std::to_string(zp[i]) + " is outside the " +
+                            (out_signed ? "int8" : "uint8") + " range");
+    }
+  }
+  lowbit::ref::quantize_linear(x, blk.outer, blk.channels, blk.inner, scale, scale_count, zp, zp_count,
+                               out_signed, out);
+  return info.Env().Undefined();
+}
+
+// dequantizeLinear(x: Int8Array|Uint8Array|Int32Array, outer, channels, inner, scale, zeroPoint, out: Float32Array)
+Napi::Value DequantizeLinear(const Napi::CallbackInfo& info) {
+  Args args(info, "dequantizeLinear", 7);
+  const Block blk = block(args, 1);
+  if (!args[0].IsTypedArray()) args.fail(kArg, "x must be an Int8Array, Uint8Array or Int32Array");
+  const auto type = args[0].As<Napi::TypedArray>().TypedArrayType();
+  const void* x = nullptr;
+  lowbit::ElementType x_type;
+  switch (type) {
+    case napi_int8_array: x = args.typed<int8_t>(0, "x", type, blk.count); x_type = lowbit::ElementType::kInt8; break;
+    case napi_uint8_array: x = args.typed<uint8_t>(0, "x", type, blk.count); x_type = lowbit::ElementType::kUint8; break;
+    case napi_int32_array: x = args.typed<int32_t>(0, "x", type, blk.count); x_type = lowbit::ElementType::kInt32; break;
+    default: args.fail(kDtype, std::string("x must be an Int8Array, Uint8Array or Int32Array, got ") + typed_array_name(type));
+  }
+  size_t scale_count = 0, zp_count = 0;
+  const float* scale = args.params<float>(4, "scale", napi_float32_array, blk.channels, &scale_count);
+  for (size_t i = 0; i < scale_count; ++i) {
+    if (!std::isfinite(scale[i])) args.fail(kRange, "scale[" + std::to_string(i) + "] must be finite");
+  }
+  const int32_t* zp = args.params<int32_t>(5, "zeroPoint", napi_int32_array, blk.channels, &zp_count);
+  float* out = args.typed<float>(6, "out", napi_float32_array, blk.count);
+  lowbit::ref::dequantize_linear(x, x_type, blk.outer, blk.channels, blk.inner, scale, scale_count, zp,
+                                 zp_count, out);
+  return info.Env().Undefined();
+}
+
+// quantizeMultiplier(scale: number) -> [multiplier, shift]
+Napi::Value QuantizeMultiplier(const Napi::CallbackInfo& info) {
+  Args args(info, "quantizeMultiplier", 1);
+  if (!args[0].IsNumber()) args.fail(kArg, "scale must be a number");
+  const double s = args[0].As<Napi::Number>().DoubleValue();
+  int32_t multiplier = 0;
+  int shift = 0;
+  if (!lowbit::fixedpoint::quantize_multiplier(s, &multiplier, &shift)) {
+    args.fail(kRange, "scale must be a non-negative finite number, got " + std::to_string(s));
+  }
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), multiplier));
+  out.Set(1u, Napi::Number::New(info.Env(), shift));
+  return out;
+}
+
+}  // namespace
+
+void register_quantize(Napi::Env env, Napi::Object exports) {
+  exports.Set("requantize", Napi::Function::New(env, Requantize, "requantize"));
+  exports.Set("quantizeLinear", Napi::Function::New(env, QuantizeLinear, "quantizeLinear"));
+  exports.Set("dequantizeLinear", Napi::Function::New(env, DequantizeLinear, "dequantizeLinear"));
+  exports.Set("quantizeMultiplier", Napi::Function::New(env, QuantizeMultiplier, "quantizeMultiplier"));
+}
+
+}  // namespace lowbit_addon
