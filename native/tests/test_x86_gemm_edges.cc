@@ -1,0 +1,257 @@
+// Edge cases of the SIMD GEMM paths the generic random tests rarely reach:
+// the output stage over the whole int32 range (accumulator + bias chosen
+// freely), extreme requantization parameters, int32 wrap-around for huge K,
+// and A ending right before an unmapped page (no path may read past the last
+// row). Every compiled path the CPU supports is compared with ref/, bit for bit.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "gemm_tester.h"
+#include "harness.h"
+#include "lowbit/gemm.h"
+
+using namespace lowbit;
+using namespace lowbit_test;
+
+namespace {
+
+// Runs path `isa` on A (m x k, a_stride) and B (k x n), compares with ref.
+bool run_and_compare(Isa isa, size_t m, size_t n, size_t k, const uint8_t* a, size_t a_stride,
+                     bool a_signed, int32_t a_zp, const std::vector<uint8_t>& b, bool b_signed,
+                     const std::vector<int32_t>& b_zp, const Requantization* rq, const char* what) {
+  const GemmPath* path = gemm_path(isa);
+  std::vector<int32_t> acc(m * n);
+  ref::gemm_s32(m, n, k, a, a_signed, a_stride, a_zp, b.data(), b_signed, n, b_zp.data(), b_zp.size(),
+                acc.data(), n);
+  const size_t out_bytes = rq ? 1 : 4;
+  std::vector<uint8_t> expected(m * n * out_bytes), got(m * n * out_bytes, 0xCD);
+  if (rq) {
+    ref::requantize(*rq, acc.data(), m, n, 1, expected.data());
+  } else {
+    std::memcpy(expected.data(), acc.data(), expected.size());
+  }
+  PackedMatrix packed;
+  pack_matrix(*path, b.data(), b_signed, k, n, n, b_zp, &packed);
+  GemmArgs args;
+  args.m = m;
+  args.a = a;
+  args.a_stride = a_stride;
+  args.a_signed = a_signed;
+  args.a_zero_point = a_zp;
+  args.b = &packed;
+  args.rq = rq;
+  args.c = got.data();
+  args.c_stride = n;
+  gemm(*path, args);
+  for (size_t i = 0; i < m * n; ++i) {
+    if (std::memcmp(&got[i * out_bytes], &expected[i * out_bytes], out_bytes) != 0) {
+      int32_t g = 0, e = 0;
+      if (rq) {
+        g = rq->out_signed ? static_cast<int8_t>(got[i]) : got[i];
+        e = rq->out_signed ? static_cast<int8_t>(expected[i]) : expected[i];
+      } else {
+        std::memcpy(&g, &got[i * 4], 4);
+        std::memcpy(&e, &expected[i * 4], 4);
+      }
+      record_failure(__FILE__, __LINE__,
+                     std::string(isa_name(isa)) + " " + what + " m=" + std::to_string(m) +
+                         " n=" + std::to_string(n) + " k=" + std::to_string(k) + ": C[" +
+                         std::to_string(i / n) + "][" + std::to_string(i % n) + "] = " +
+                         std::to_string(g) + ", ref " + std::to_string(e) +
+                         " (acc " + std::to_string(acc[i]) + ")");
+      return false;
+    }
+  }
+  return true;
+}
+
+int32_t pick_i32(std::mt19937& r) {
+  static const int32_t special[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30), -(1 << 30) - 1, -65536, -257,
+                                    -256, -255, -129, -128, -127, -3, -2, -1, 0, 1, 2, 3, 127, 128,
+                                    255, 256, 65535, 1 << 30, (1 << 30) + 1, INT32_MAX - 1, INT32_MAX};
+  const size_t ns = sizeof(special) / sizeof(special[0]);
+  switch (r() % 4) {
+    case 0: return special[r() % ns];
+    case 1: return static_cast<int32_t>(r()) >> (r() % 31);  // all magnitudes
+    default: return static_cast<int32_t>(r());
+  }
+}
+
+}  // namespace
+
+// A == a_zero_point makes every accumulator 0, so the output stage sees exactly
+// the bias: arbitrary int32 inputs, including INT32_MIN/MAX, against arbitrary
+// multipliers, shifts (wrapping left shifts included) and scales.
+TEST(gemm_paths_output_stage_whole_int32_range) {
+  auto& r = rng();
+  for (auto isa : isas_under_test()) {
+    for (int t = 0; t < 48; ++t) {
+      const size_t m = 1 + r() % 9, n = 1 + r() % 70, k = 1 + r() % 9;
+      const bool a_signed = r() & 1, b_signed = r() & 1, zero_acc = (t % 3) != 2;
+      const int32_t a_zp = a_signed ? static_cast<int32_t>(r() % 256) - 128 : static_cast<int32_t>(r() % 256);
+      std::vector<uint8_t> a(m * k), b(k * n);
+      for (auto& v : a) v = zero_acc ? static_cast<uint8_t>(a_zp) : static_cast<uint8_t>(r());
+      for (auto& v : b) v = static_cast<uint8_t>(r());
+      std::vector<int32_t> b_zp;
+      if (r() & 1) b_zp.push_back(static_cast<int32_t>(r() % 256) - (b_signed ? 128 : 0));
+
+      Requantization rq;
+      rq.mode = (t & 1) ? RequantMode::kFixedpoint : RequantMode::kFp32;
+      const bool per_channel = (t / 2) & 1;
+      const size_t channels = per_channel ? n : 1;
+      for (size_t j = 0; j < n; ++j) rq.bias.push_back(pick_i32(r));
+      for (size_t j = 0; j < channels; ++j) {
+        if (rq.mode == RequantMode::kFp32) {
+          static const float scales[] = {1.0f, 0.5f, 0.25f, 1.5f, 1e-9f, 3e-5f, 1e-3f, 7.0f, 1e9f, 0.0f};
+          const float random_scale = std::ldexp(static_cast<float>(r() % 1000 + 1), -static_cast<int>(r() % 40));
+          rq.scale.push_back((r() & 1) ? scales[r() % 10] : random_scale);
+        } else {
+          // INT32_MIN is outside the Q31 contract but defined by requantize_one (SRDHM saturates).
+          static const int32_t mults[] = {0, 1, 1 << 30, (1 << 30) + 1, INT32_MAX, INT32_MIN};
+          rq.multiplier.push_back((r() & 1) ? mults[r() % 6] : static_cast<int32_t>(r() >> 1));
+          rq.shift.push_back(static_cast<int32_t>(r() % 62) - 31);  // [-31, 30]
+        }
+      }
+      rq.out_signed = r() & 1;
+      const int lo = rq.out_signed ? -128 : 0, hi = rq.out_signed ? 127 : 255;
+      rq.zero_point = lo + static_cast<int32_t>(r() % 256);
+      rq.qmin = lo;
+      rq.qmax = hi;
+      if (r() % 3 == 0) {  // a fused activation range
+        rq.qmin = lo + static_cast<int32_t>(r() % 100);
+        rq.qmax = hi - static_cast<int32_t>(r() % 100);
+      }
+      if (!run_and_compare(isa, m, n, k, a.data(), k, a_signed, a_zp, b, b_signed, b_zp, &rq,
+                           rq.mode == RequantMode::kFp32 ? "fp32" : "fixedpoint")) {
+        return;
+      }
+    }
+  }
+}
+
+// Fixed-point: every shift in [-31, 30] with the multipliers at their bounds,
+// over inputs that hit the rounding ties of SRDHM and RDBPOT.
+TEST(gemm_paths_fixedpoint_every_shift) {
+  auto& r = rng();
+  for (auto isa : isas_under_test()) {
+    for (int32_t mult : {0, 1, 1 << 30, INT32_MAX, INT32_MIN}) {
+      const size_t m = 3, n = 62, k = 2;
+      std::vector<uint8_t> a(m * k, 7), b(k * n);
+      for (auto& v : b) v = static_cast<uint8_t>(r());
+      Requantization rq;
+      rq.mode = RequantMode::kFixedpoint;
+      for (size_t j = 0; j < n; ++j) {
+        rq.multiplier.push_back(mult);
+        rq.shift.push_back(static_cast<int32_t>(j) - 31);
+        // Ties: +-2^(e-1) and odd multiples of it, around the rounding point.
+        const int e = 31 - static_cast<int>(j) > 0 ? 31 - static_cast<int>(j) : 1;
+        const int64_t half = int64_t{1} << (e - 1);
+        const int64_t pick[] = {half, -half, 3 * half, -3 * half, half - 1, -half + 1, INT32_MIN, INT32_MAX};
+        int64_t v = pick[r() % 8];
+        if (v > INT32_MAX) v = INT32_MAX;
+        if (v < INT32_MIN) v = INT32_MIN;
+        rq.bias.push_back(static_cast<int32_t>(v));
+      }
+      rq.zero_point = 3;
+      rq.qmin = 0;
+      rq.qmax = 255;
+      if (!run_and_compare(isa, m, n, k, a.data(), k, false, 7, b, true, {}, &rq, "fixedpoint shifts")) return;
+    }
+  }
+}
+
+// K beyond 33025 at the extreme values: the int32 accumulator wraps, the same
+// way on every path.
+TEST(gemm_paths_int32_wraparound) {
+  for (auto isa : isas_under_test()) {
+    GemmTester().m(2).n(33).k(40000).a_signed(false).b_signed(true).data(Data::kExtreme)
+        .zero_points(ZeroPoints::kNone).output(Output::kInt32).test(isa);
+    GemmTester().m(3).n(17).k(66001).a_signed(true).b_signed(false).data(Data::kExtreme)
+        .zero_points(ZeroPoints::kPerColumn).output(Output::kInt32).test(isa);
+    RETURN_IF_FAILED();
+  }
+}
+
+// The last row of A ends exactly at an unmapped page: a path that reads past it
+// (a full-width load for the K tail) dies here instead of silently passing.
+TEST(gemm_paths_no_read_past_a) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  auto& r = rng();
+  for (auto isa : isas_under_test()) {
+    for (size_t m : {1, 2, 5, 8, 13}) {
+      for (size_t k = 1; k <= 70; k += (k < 20 ? 1 : 7)) {
+        const size_t n = 1 + r() % 40;
+        const size_t bytes = m * k;
+        const size_t span = (bytes + page - 1) / page * page;
+        void* map = mmap(nullptr, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK(map != MAP_FAILED);
+        if (map == MAP_FAILED) return;
+        auto* base = static_cast<uint8_t*>(map);
+        mprotect(base + span, page, PROT_NONE);
+        uint8_t* a = base + span - bytes;
+        for (size_t i = 0; i < bytes; ++i) a[i] = static_cast<uint8_t>(r());
+        std::vector<uint8_t> b(k * n);
+        for (auto& v : b) v = static_cast<uint8_t>(r());
+        const bool a_signed = r() & 1;
+        std::vector<int32_t> b_zp = {static_cast<int32_t>(r() % 200) - 100};  // zb' != 0: row sums run too
+        Requantization rq;
+        rq.mode = RequantMode::kFp32;
+        rq.scale = {1.0f / static_cast<float>(64 * k)};
+        rq.qmin = 0;
+        rq.qmax = 255;
+        rq.zero_point = 128;
+        run_and_compare(isa, m, n, k, a, k, a_signed, 3, b, true, b_zp, nullptr, "guard page int32");
+        run_and_compare(isa, m, n, k, a, k, a_signed, 3, b, false, b_zp, &rq, "guard page fp32");
+        munmap(map, span + page);
+        RETURN_IF_FAILED();
+      }
+    }
+  }
+}
+
+// K around and beyond the lengths where a path may switch strategy (the AVX2
+// path widens A to int16 in a stack buffer only up to K = 4096), with every
+// output kind, both A signednesses and row sums in play.
+TEST(gemm_paths_long_k) {
+  auto& r = rng();
+  for (auto isa : isas_under_test()) {
+    for (size_t k : {4095, 4096, 4097, 4099, 5003, 8193}) {
+      for (int o = 0; o < 5; ++o) {
+        GemmTester().m(1 + r() % 9).n(1 + r() % 40).k(k).a_signed(r() & 1).b_signed(r() & 1)
+            .data(Data::kRandom).zero_points(ZeroPoints::kPerColumn).output(static_cast<Output>(o))
+            .out_signed(r() & 1).bias(true).a_stride_pad(r() % 5).test(isa);
+      }
+      RETURN_IF_FAILED();
+    }
+  }
+}
+
+// K = 0 (an empty reduction, legal in ONNX): every output is the output stage
+// of a zero accumulator plus bias, and no path may touch A or B.
+TEST(gemm_paths_empty_k) {
+  auto& r = rng();
+  for (auto isa : isas_under_test()) {
+    const size_t m = 9, n = 37;
+    const std::vector<uint8_t> b;
+    const std::vector<int32_t> b_zp = {5};
+    run_and_compare(isa, m, n, 0, nullptr, 0, false, 3, b, true, b_zp, nullptr, "k=0 int32");
+    for (auto mode : {RequantMode::kFp32, RequantMode::kFixedpoint}) {
+      Requantization rq;
+      rq.mode = mode;
+      rq.scale = {0.37f};
+      rq.multiplier = {1 << 30};
+      rq.shift = {-3};
+      for (size_t j = 0; j < n; ++j) rq.bias.push_back(static_cast<int32_t>(r() % 2001) - 1000);
+      rq.zero_point = 100;
+      rq.qmin = 0;
+      rq.qmax = 255;
+      run_and_compare(isa, m, n, 0, nullptr, 0, true, 3, b, false, b_zp, &rq, "k=0 requantized");
+    }
+    RETURN_IF_FAILED();
+  }
+}
