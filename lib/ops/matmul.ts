@@ -105,7 +105,7 @@ function sourceBatch(i: number, out: number[], src: number[]): number {
  * Runs the GEMM for every output batch. With 2-D weights the batches fold into
  * the rows of one call; batched weights are packed per batch.
  */
-function runBatches(op: string, o: Operands, b: Tensor | PackedMatrix, bZp: Int32Array, aZp: number,
+function runBatches(o: Operands, b: Tensor | PackedMatrix, bZp: Int32Array, aZp: number,
                     out: Int32Array | Int8Array | Uint8Array, rq: ReturnType<typeof makeRequantization> | null): void {
   const aData = o.a.data as Int8Array | Uint8Array;
   if (b instanceof PackedMatrix || o.bBatch.every((d) => d === 1)) {
@@ -130,7 +130,6 @@ function runBatches(op: string, o: Operands, b: Tensor | PackedMatrix, bZp: Int3
     }
     native.gemm(packed, aData.subarray(ai * mk, (ai + 1) * mk), o.m, aZp, out.subarray(i * mn, (i + 1) * mn), rq);
   }
-  void op;
 }
 
 function packFor(b: Tensor, o: Operands, zp: Int32Array, batch: number): NativePackedMatrix {
@@ -171,7 +170,7 @@ export function matmulInteger(a: Tensor, b: Tensor | PackedMatrix, aZeroPoint?: 
   const bZp = bZeroPointFor(op, w, bZeroPoint, o.n);
   const shape = outputShape(o);
   const out = new Int32Array(o.batch.reduce((x, y) => x * y, 1) * o.m * o.n);
-  if (out.length > 0 && o.k > 0) runBatches(op, o, w, bZp, aZp[0], out, null);
+  if (out.length > 0 && o.k > 0) runBatches(o, w, bZp, aZp[0], out, null);
   return new Tensor('int32', out, shape);
 }
 
@@ -202,7 +201,7 @@ export function qlinearMatmul(a: Tensor, aScale: ParamValue, aZeroPoint: ParamVa
   const out = outType === 'int8' ? new Int8Array(size) : new Uint8Array(size);
   if (size > 0) {
     if (o.k === 0) out.fill(yZp[0]);
-    else runBatches(op, o, w, bZp, aZp[0], out, rq);
+    else runBatches(o, w, bZp, aZp[0], out, rq);
   }
   return new Tensor(outType, out, shape) as Tensor<'int8' | 'uint8'>;
 }

@@ -2,8 +2,8 @@
 
 namespace lowbit_addon {
 namespace {
-// One per process is enough: lib/native registers it once at load. Worker
-// threads load their own copy of the addon instance data via env, so keep it per env.
+// Kept per environment (instance data), so each worker thread that loads lowbit
+// has its own reference; lib/native registers the class once per load.
 struct ErrorClass {
   Napi::FunctionReference ctor;
 };

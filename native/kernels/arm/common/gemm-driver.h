@@ -180,6 +180,19 @@ void pack_panels(const void* b, bool b_signed, size_t k, size_t n, size_t b_stri
   pack_u8s8_panels(b, b_signed, k, n, b_stride, zero_point, NR, KR, kKBlock, out);
 }
 
+// The GemmPath entry points of one ARM path, from its Kernels struct (kMr, kNr,
+// kKr, gemm, gemv). Instantiated in each path's own translation unit.
+template <class Kernels>
+struct PathEntryPoints {
+  static void pack(const void* b, bool b_signed, size_t k, size_t n, size_t b_stride,
+                   const std::vector<int32_t>& zero_point, PackedMatrix* out) {
+    pack_panels<Kernels::kNr, Kernels::kKr>(b, b_signed, k, n, b_stride, zero_point, out);
+  }
+  static void run(const GemmArgs& args, size_t m_begin, size_t m_end, size_t n_begin, size_t n_end) {
+    run_gemm<Kernels>(args, m_begin, m_end, n_begin, n_end);
+  }
+};
+
 }  // namespace
 }  // namespace arm
 }  // namespace lowbit

@@ -11,22 +11,15 @@ namespace {
 struct Kernels {
   static constexpr size_t kMr = neon::kMr;
   static constexpr size_t kNr = neon::kNr;
+  static constexpr size_t kKr = neon::kKr;
   static void gemm(const arm::GemmTile<kMr, kNr>& t) { qs8_gemm_4x4c16__neon_mull_padal(t); }
   static void gemv(const arm::GemmTile<1, kNr>& t) { qs8_gemv_1x4c16__neon_mull_padal(t); }
 };
-
-void pack(const void* b, bool b_signed, size_t k, size_t n, size_t b_stride,
-          const std::vector<int32_t>& zero_point, PackedMatrix* out) {
-  arm::pack_panels<kNr, kKr>(b, b_signed, k, n, b_stride, zero_point, out);
-}
-
-void run(const GemmArgs& args, size_t m_begin, size_t m_end, size_t n_begin, size_t n_end) {
-  arm::run_gemm<Kernels>(args, m_begin, m_end, n_begin, n_end);
-}
+using Path = arm::PathEntryPoints<Kernels>;
 
 }  // namespace
 
-extern const GemmPath kGemmPath = {Isa::kNeon, kNr, kMr, pack, run};
+extern const GemmPath kGemmPath = {Isa::kNeon, kNr, kMr, Path::pack, Path::run};
 
 }  // namespace neon
 }  // namespace lowbit

@@ -57,13 +57,7 @@ void run(const GemmArgs& args, size_t m_begin, size_t m_end, size_t n_begin, siz
   for (size_t n0 = n_begin; n0 < n_end; n0 += block) {
     const size_t n1 = std::min(n_end, n0 + block);
     const bool need_rows = x86ymm::prepare_block(b, args.rq, args.a_zero_point, n0, n1 - n0, kNr, &arrays);
-    // Row tiles of near-equal height (8 rows as 4 + 4, not 6 + 2): a short
-    // tile amortises each B load over fewer rows.
-    const size_t tiles = (m_end - m_begin + kMr - 1) / kMr;
-    const size_t base_rows = (m_end - m_begin) / tiles, taller = (m_end - m_begin) % tiles;
-    size_t m0 = m_begin;
-    for (size_t t = 0; t < tiles; m0 += base_rows + (t < taller ? 1 : 0), ++t) {
-      const size_t rows = base_rows + (t < taller ? 1 : 0);
+    x86ymm::for_each_row_tile(m_begin, m_end, kMr, [&](size_t m0, size_t rows) {
       const uint8_t* a = a_base + m0 * args.a_stride;
       if (need_rows) {
         for (size_t r = 0; r < rows; ++r) {
@@ -85,7 +79,7 @@ void run(const GemmArgs& args, size_t m_begin, size_t m_end, size_t n_begin, siz
                columns.at(p - n0), os, c_base + (m0 * args.c_stride + p) * out_bytes, args.c_stride,
                std::min(kNr, n1 - p));
       }
-    }
+    });
   }
 }
 

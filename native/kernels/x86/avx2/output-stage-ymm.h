@@ -14,36 +14,19 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../common/gemm-block.h"
 #include "lowbit/gemm.h"
 
 namespace lowbit {
 namespace x86ymm {
 
-enum class OutputKind { kInt32, kFp32, kFixedpoint };
-
-// Per-call constants of the output stage (scalars, per tensor).
-struct OutputStage {
-  OutputKind kind = OutputKind::kInt32;
-  int32_t zero_point = 0;
-  int32_t qmin = 0, qmax = 0;  // fixedpoint clamp
-  float lo = 0, hi = 0;        // fp32 clamp, before the zero point is added
-};
-
-// Per-column values of one column block, padded with zeros to whole panels.
-struct Columns {
-  const int32_t* offset;       // K*za*zb' - za*colsum(B') + bias: the column part of the correction
-  const int32_t* zb;           // zb' (read only when row sums are passed)
-  const float* scale;          // fp32 mode
-  const int32_t* multiplier;   // fixedpoint mode
-  const int32_t* left_shift;   //   max(shift, 0)
-  const int32_t* right_shift;  //   max(-shift, 0)
-  const int32_t* round_mask;   //   2^right_shift - 1
-
-  Columns at(size_t col) const {
-    return {offset + col, zb + col, scale + col, multiplier + col,
-            left_shift + col, right_shift + col, round_mask + col};
-  }
-};
+using x86::BlockArrays;
+using x86::block_columns;
+using x86::Columns;
+using x86::for_each_row_tile;
+using x86::make_output_stage;
+using x86::OutputKind;
+using x86::OutputStage;
 
 // One tile over the whole K: a points at the tile's first row in the layout
 // the path's kernels read, w at the panel, c at C[row 0][col 0]. row_sum is
@@ -51,21 +34,6 @@ struct Columns {
 using TileKernel = void (*)(size_t k, const void* a, size_t a_stride, const int8_t* w,
                             const int32_t* row_sum, const Columns& cols, const OutputStage& os,
                             void* c, size_t c_stride, size_t cols_valid);
-
-constexpr size_t kMaxBlockColumns = 512;   // size of the per-column stack arrays
-constexpr size_t kSlabBytes = 256 * 1024;  // packed B block kept in L2
-
-struct BlockArrays {
-  alignas(32) int32_t offset[kMaxBlockColumns];
-  alignas(32) int32_t zb[kMaxBlockColumns];
-  alignas(32) float scale[kMaxBlockColumns];
-  alignas(32) int32_t multiplier[kMaxBlockColumns];
-  alignas(32) int32_t left_shift[kMaxBlockColumns];
-  alignas(32) int32_t right_shift[kMaxBlockColumns];
-  alignas(32) int32_t round_mask[kMaxBlockColumns];
-
-  Columns columns() const { return {offset, zb, scale, multiplier, left_shift, right_shift, round_mask}; }
-};
 
 // The lanes [0, valid) set, as a vpmaskmov mask.
 static inline __m256i lane_mask(size_t valid) {
@@ -76,26 +44,6 @@ static inline __m256i lane_mask(size_t valid) {
 // A per-tensor value broadcast, or 8 per-column values (zero past `valid`).
 static inline __m256i param_i32(const std::vector<int32_t>& v, bool per_tensor, size_t col, __m256i valid) {
   return per_tensor ? _mm256_set1_epi32(v[0]) : _mm256_maskload_epi32(v.data() + col, valid);
-}
-
-static inline OutputStage make_output_stage(const Requantization* rq) {
-  OutputStage os;
-  if (rq != nullptr) {
-    os.kind = rq->mode == RequantMode::kFp32 ? OutputKind::kFp32 : OutputKind::kFixedpoint;
-    os.zero_point = rq->zero_point;
-    os.qmin = rq->qmin;
-    os.qmax = rq->qmax;
-    os.lo = static_cast<float>(rq->qmin - rq->zero_point);
-    os.hi = static_cast<float>(rq->qmax - rq->zero_point);
-  }
-  return os;
-}
-
-// The B columns a block may span so that its packed slab stays in L2.
-static inline size_t block_columns(size_t kp, size_t nr) {
-  size_t cols = kSlabBytes / (kp > 0 ? kp : 1) / nr * nr;
-  if (cols < nr) cols = nr;
-  return cols < kMaxBlockColumns ? cols : kMaxBlockColumns / nr * nr;
 }
 
 // Fills the per-column arrays for columns [n0, n0 + count), padded to a

@@ -21,8 +21,7 @@ namespace lowbit {
 namespace avx512vnni {
 namespace {
 
-constexpr size_t kMaxBlockColumns = 512;        // size of the per-column stack arrays
-constexpr size_t kSlabBytes = 256 * 1024;       // packed B block kept in L2 (1-2 MB per core)
+using x86::BlockArrays;
 
 void pack(const void* b, bool b_signed, size_t k, size_t n, size_t b_stride,
           const std::vector<int32_t>& zero_point, PackedMatrix* out) {
@@ -53,20 +52,6 @@ int32_t row_sum(const uint8_t* a, size_t k, bool a_signed) {
 inline __m512i param_i32(const std::vector<int32_t>& v, bool per_tensor, size_t col, __mmask16 valid) {
   return per_tensor ? _mm512_set1_epi32(v[0]) : _mm512_maskz_loadu_epi32(valid, v.data() + col);
 }
-
-struct BlockArrays {
-  alignas(64) int32_t offset[kMaxBlockColumns];
-  alignas(64) int32_t zb[kMaxBlockColumns];
-  alignas(64) float scale[kMaxBlockColumns];
-  alignas(64) int32_t multiplier[kMaxBlockColumns];
-  alignas(64) int32_t left_shift[kMaxBlockColumns];
-  alignas(64) int32_t right_shift[kMaxBlockColumns];
-  alignas(64) int32_t round_mask[kMaxBlockColumns];
-
-  Columns columns() const {
-    return {offset, zb, scale, multiplier, left_shift, right_shift, round_mask};
-  }
-};
 
 // Fills the per-column arrays for columns [n0, n0 + count), padded to whole
 // panels; returns whether any zb' of the block is non-zero (row sums needed).
@@ -123,36 +108,20 @@ void run(const GemmArgs& args, size_t m_begin, size_t m_end, size_t n_begin, siz
   const int32_t za_eff = static_cast<int32_t>(static_cast<uint32_t>(args.a_zero_point) +
                                               (a_signed ? 128u : 0u));
 
-  OutputStage os;
-  if (rq != nullptr) {
-    os.kind = rq->mode == RequantMode::kFp32 ? OutputKind::kFp32 : OutputKind::kFixedpoint;
-    os.zero_point = rq->zero_point;
-    os.qmin = rq->qmin;
-    os.qmax = rq->qmax;
-    os.lo = static_cast<float>(rq->qmin - rq->zero_point);
-    os.hi = static_cast<float>(rq->qmax - rq->zero_point);
-  }
+  const OutputStage os = x86::make_output_stage(rq);
   const size_t out_bytes = rq == nullptr ? sizeof(int32_t) : 1;
   const auto* a_base = static_cast<const uint8_t*>(args.a);
   auto* c_base = static_cast<uint8_t*>(args.c);
   const auto* w_base = static_cast<const int8_t*>(b.data.data());
 
-  // Columns per block: the packed K x block slab stays in L2.
-  const size_t block =
-      std::min(kMaxBlockColumns, std::max(kNr, kSlabBytes / std::max<size_t>(kp, 1) / kNr * kNr));
+  const size_t block = x86::block_columns(kp, kNr);
   BlockArrays arrays;
   const Columns columns = arrays.columns();
   int32_t sums[kMr];
   for (size_t n0 = n_begin; n0 < n_end; n0 += block) {
     const size_t n1 = std::min(n_end, n0 + block);
     const bool need_rows = prepare_block(b, rq, za_eff, n0, n1 - n0, &arrays);
-    // Row tiles of near-equal height (17 rows as 6 + 6 + 5, not 8 + 8 + 1): a
-    // short tile amortises each B load over fewer rows.
-    const size_t tiles = (m_end - m_begin + kMr - 1) / kMr;
-    const size_t base_rows = (m_end - m_begin) / tiles, taller = (m_end - m_begin) % tiles;
-    size_t m0 = m_begin;
-    for (size_t t = 0; t < tiles; m0 += base_rows + (t < taller ? 1 : 0), ++t) {
-      const size_t rows = base_rows + (t < taller ? 1 : 0);
+    x86::for_each_row_tile(m_begin, m_end, kMr, [&](size_t m0, size_t rows) {
       const uint8_t* a = a_base + m0 * args.a_stride;
       if (need_rows) {
         for (size_t r = 0; r < rows; ++r) sums[r] = row_sum(a + r * args.a_stride, k, a_signed);
@@ -163,7 +132,7 @@ void run(const GemmArgs& args, size_t m_begin, size_t m_end, size_t n_begin, siz
                columns.at(p - n0), os, c_base + (m0 * args.c_stride + p) * out_bytes,
                args.c_stride, std::min(kNr, n1 - p));
       }
-    }
+    });
   }
 }
 

@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../common/gemm-block.h"
+
 namespace lowbit {
 namespace avx512vnni {
 
@@ -25,33 +27,9 @@ constexpr size_t kNr = 32;  // columns per panel: two zmm of int32 accumulators
 constexpr size_t kMr = 8;   // rows per tile: 16 accumulators + 2 B + broadcasts
 constexpr size_t kKr = 4;   // vpdpbusd sums 4 consecutive K per int32 lane
 
-enum class OutputKind { kInt32, kFp32, kFixedpoint };
-
-// Per-call constants of the output stage (scalars, per tensor). uint8 and
-// int8 outputs are stored alike: the low byte of the clamped int32.
-struct OutputStage {
-  OutputKind kind = OutputKind::kInt32;
-  int32_t zero_point = 0;
-  int32_t qmin = 0, qmax = 0;  // fixedpoint clamp
-  float lo = 0, hi = 0;        // fp32 clamp, in the domain before the zero point is added
-};
-
-// Per-column values of one column block, prepared by the driver; every array is
-// padded with zeros to a whole panel so the microkernels never mask a load.
-struct Columns {
-  const int32_t* offset;       // K*za*zb' - za*colsum(B') + bias: the column part of the correction
-  const int32_t* zb;           // zb' (only read when row sums are passed)
-  const float* scale;          // fp32 mode
-  const int32_t* multiplier;   // fixedpoint mode
-  const int32_t* left_shift;   //   max(shift, 0)
-  const int32_t* right_shift;  //   max(-shift, 0)
-  const int32_t* round_mask;   //   2^right_shift - 1
-
-  Columns at(size_t col) const {
-    return {offset + col, zb + col, scale + col, multiplier + col,
-            left_shift + col, right_shift + col, round_mask + col};
-  }
-};
+using x86::Columns;
+using x86::OutputKind;
+using x86::OutputStage;
 
 // One tile: rows x 32 columns over the whole (packed) K. a points at the tile's
 // first row, w at the panel, c at C[row 0][col 0]; row_sum is nullptr when every
