@@ -42,6 +42,35 @@ export interface NativeRequantization {
 
 export type Bytes = Int8Array | Uint8Array;
 
+/**
+ * A tensor's place in a planned run (see native/addon/op_call.h): `ref` >= 0 is
+ * a byte offset into the run's arena; `ref` < 0 names constant -(ref + 1).
+ */
+export interface NativeSlot {
+  readonly dtype: 'float32' | 'int8' | 'uint8' | 'int32' | 'bit';
+  readonly ref: number;
+}
+
+/** A planned graph: steps recorded by op bindings, run as one native call. */
+export interface NativeProgram {
+  addConstant(data: ArrayBufferView): number;
+  setArenaBytes(bytes: number): void;
+  runSync(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[]): void;
+  /** Resolves when the outputs are filled; runs off the event loop unless the program is tiny. */
+  run(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[]): Promise<void>;
+  labels(): string[];
+  readonly stepCount: number;
+  readonly arenaBytes: number;
+  readonly cost: number;
+}
+
+/**
+ * Every op binding takes its own arguments and optionally a NativeProgram last:
+ * without it, tensor arguments are typed arrays and the op runs at once; with it,
+ * they are NativeSlots and the op is recorded as a step of the program.
+ */
+export type Operand<T> = T | NativeSlot;
+
 export interface Binding {
   cpuFeatures(): CpuFeatures;
   isas(): IsaInfo[];
@@ -66,8 +95,10 @@ export interface Binding {
   ) => NativeRequantization;
 
   /** out[m x n] = (a[m x k] - aZeroPoint) * (b - bZeroPoint); int32 out, or 8-bit when requantized. */
-  gemm(b: NativePackedMatrix, a: Bytes, m: number, aZeroPoint: number, out: Int32Array | Bytes,
-       requantization: NativeRequantization | null): void;
+  gemm(b: NativePackedMatrix, a: Operand<Bytes>, m: number, aZeroPoint: number, out: Operand<Int32Array | Bytes>,
+       requantization: NativeRequantization | null, program?: NativeProgram): void;
+
+  Program: new () => NativeProgram;
   requantize(rq: NativeRequantization, acc: Int32Array, outer: number, channels: number, inner: number,
              out: Bytes): void;
   quantizeLinear(x: Float32Array, outer: number, channels: number, inner: number, scale: Float32Array,

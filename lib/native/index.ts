@@ -15,7 +15,15 @@ function packageRoot(): string {
 function load(): Binding {
   let binding: Binding;
   try {
-    binding = nodeGypBuild(packageRoot()) as Binding;
+    // LOWBIT_ADDON names a lowbit.node file explicitly (a second build folder,
+    // a cross-built addon under qemu); otherwise node-gyp-build picks a
+    // prebuild for this platform or the local build.
+    const explicit = process.env.LOWBIT_ADDON;
+    binding = (
+      explicit !== undefined && explicit !== ''
+        ? require(path.resolve(explicit))
+        : nodeGypBuild(packageRoot())
+    ) as Binding;
   } catch (err) {
     throw new LowbitError(
       'E_INTERNAL',

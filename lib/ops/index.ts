@@ -5,3 +5,6 @@ export type { RequantizeOptions, RequantMode } from './requantize';
 export { quantizeLinear, dequantizeLinear } from './quantize';
 export type { QuantizeOptions } from './quantize';
 export type { ParamValue } from './params';
+export { Program, isSlot } from './program';
+export type { Slot, Operand } from './program';
+export { gemmInto, OutputStage } from './gemm';

@@ -8,6 +8,7 @@ namespace lowbit_addon {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_cpu(env, exports);
+  register_program(env, exports);
   register_gemm(env, exports);
   register_quantize(env, exports);
   return exports;

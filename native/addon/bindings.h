@@ -6,4 +6,5 @@ namespace lowbit_addon {
 void register_cpu(Napi::Env env, Napi::Object exports);
 void register_gemm(Napi::Env env, Napi::Object exports);
 void register_quantize(Napi::Env env, Napi::Object exports);
+void register_program(Napi::Env env, Napi::Object exports);
 }  // namespace lowbit_addon

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "args.h"
+#include "op_call.h"
 #include "bindings.h"
 #include "lowbit/thread_pool.h"
 #include "state.h"
@@ -140,42 +141,54 @@ const RequantizationHandle& RequantizationHandle::From(const Args& args, size_t 
 
 namespace {
 
-// gemm(packed, a, m, aZeroPoint, out, rq|null): out = A[m x k] * packed[k x n].
+// gemm(packed, a, m, aZeroPoint, out, rq|null[, program]): out = A[m x k] * packed[k x n].
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  Args args(info, "gemm", 6);
-  const lowbit::PackedMatrix& b = PackedMatrixHandle::From(args, 0, "b").packed();
+  OpCall call(info, "gemm", 6);
+  const Args& args = call.args();
+  const PackedMatrixHandle& handle = PackedMatrixHandle::From(args, 0, "b");
+  const lowbit::PackedMatrix& b = handle.packed();
   if (b.isa != active_isa()) {
     args.fail(kIsa, std::string("b was packed for the ") + lowbit::isa_name(b.isa) +
                         " path but the active path is " + lowbit::isa_name(active_isa()) + "; pack it again");
   }
   const size_t m = args.size(2, "m");
   bool a_signed = false;
-  const void* a = args.bytes(1, "a", checked_mul(args, m, b.k, "a"), &a_signed);
+  const lowbit::BufferRef a = call.bytes(1, "a", checked_mul(args, m, b.k, "a"), &a_signed);
   const int32_t a_zp = args.int32(3, "aZeroPoint", a_signed ? -128 : 0, a_signed ? 127 : 255);
   const size_t count = checked_mul(args, m, b.n, "out");
-  lowbit::GemmArgs g;
-  g.m = m;
-  g.a = a;
-  g.a_stride = b.k;
-  g.a_signed = a_signed;
-  g.a_zero_point = a_zp;
-  g.b = &b;
-  g.c_stride = b.n;
+  const lowbit::Requantization* rq = nullptr;
+  lowbit::BufferRef c;
   if (args.is_null(5)) {
-    g.c = args.typed<int32_t>(4, "out", napi_int32_array, count);
+    c = call.tensor<int32_t>(4, "out", napi_int32_array, count);
   } else {
-    const lowbit::Requantization& rq = RequantizationHandle::From(args, 5, "requantization").rq();
-    const size_t channels = rq.channels();
+    const RequantizationHandle& rq_handle = RequantizationHandle::From(args, 5, "requantization");
+    rq = &rq_handle.rq();
+    const size_t channels = rq->channels();
     if (channels != 1 && channels != b.n) {
       args.fail(kShape, "requantization has " + std::to_string(channels) + " channels, the output has " +
                             std::to_string(b.n) + " columns");
     }
-    g.rq = &rq;
-    g.c = rq.out_signed ? static_cast<void*>(args.typed<int8_t>(4, "out", napi_int8_array, count))
-                        : static_cast<void*>(args.typed<uint8_t>(4, "out", napi_uint8_array, count));
+    c = rq->out_signed ? call.tensor<int8_t>(4, "out", napi_int8_array, count)
+                       : call.tensor<uint8_t>(4, "out", napi_uint8_array, count);
+    call.keep(args[5].As<Napi::Object>());
   }
-  if (m > 0) lowbit::gemm_parallel(active_gemm_path(), g, lowbit::default_thread_pool());
-  return info.Env().Undefined();
+  call.keep(args[0].As<Napi::Object>());
+  const lowbit::GemmPath* path = &active_gemm_path();
+  const lowbit::PackedMatrix* packed = &b;
+  return call.finish("gemm", [=](uint8_t* arena) {
+    if (m == 0) return;
+    lowbit::GemmArgs g;
+    g.m = m;
+    g.a = a.get<const uint8_t>(arena);
+    g.a_stride = packed->k;
+    g.a_signed = a_signed;
+    g.a_zero_point = a_zp;
+    g.b = packed;
+    g.c_stride = packed->n;
+    g.rq = rq;
+    g.c = c.get<uint8_t>(arena);
+    lowbit::gemm_parallel(*path, g, lowbit::default_thread_pool());
+  }, 2.0 * static_cast<double>(m) * static_cast<double>(b.n) * static_cast<double>(b.k));
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+// Programs: a graph planned once per input shape, run as one native call.
+//
+// The runtime plans buffers (arena offsets) and then calls each op's `...Into`
+// function with Slots instead of Tensors and a Program last; the op binding
+// records its kernel call as a step instead of running it (native/addon/op_call.h).
+// Ops stay the only code that reaches native compute.
+import type { NativeProgram, NativeSlot } from '../../binding';
+import { fail } from '../errors';
+import { native } from '../native';
+import type { DType } from '../tensor/dtype';
+import { Tensor } from '../tensor/tensor';
+
+/** A tensor's place in a planned run: an arena offset (ref >= 0) or a program constant (ref < 0). */
+export interface Slot extends NativeSlot {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+/** What an op's `...Into` function accepts: a Tensor now, or a Slot when recording. */
+export type Operand = Tensor | Slot;
+
+export function isSlot(x: unknown): x is Slot {
+  return typeof x === 'object' && x !== null && !(x instanceof Tensor) && typeof (x as Slot).ref === 'number';
+}
+
+/** The native argument for an operand: a typed array or the slot itself. */
+export function nativeOperand(x: Operand): ArrayBufferView | NativeSlot {
+  return x instanceof Tensor ? x.data : x;
+}
+
+export class Program {
+  /** @internal */
+  readonly handle: NativeProgram;
+  private sealed = false;
+
+  constructor(arenaBytes: number) {
+    if (!Number.isSafeInteger(arenaBytes) || arenaBytes < 0) fail('E_ARG', `Program: arenaBytes must be a non-negative integer, got ${arenaBytes}`);
+    this.handle = new native.Program();
+    this.handle.setArenaBytes(arenaBytes);
+  }
+
+  /** Copies a tensor into program-owned memory; returns its slot. */
+  constant(t: Tensor): Slot {
+    const id = this.handle.addConstant(t.data);
+    return { dtype: t.dtype, shape: t.shape, ref: -(id + 1) };
+  }
+
+  get stepCount(): number { return this.handle.stepCount; }
+  get arenaBytes(): number { return this.handle.arenaBytes; }
+  /** Rough operation count of one run. */
+  get cost(): number { return this.handle.cost; }
+  labels(): string[] { return this.handle.labels(); }
+
+  runSync(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[]): void {
+    this.sealed = true;
+    this.handle.runSync(inputs, inputOffsets, outputs, outputOffsets);
+  }
+
+  run(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[]): Promise<void> {
+    this.sealed = true;
+    return this.handle.run(inputs, inputOffsets, outputs, outputOffsets);
+  }
+
+  /** @internal the native handle to pass as an op binding's last argument. */
+  get recorder(): NativeProgram {
+    if (this.sealed) fail('E_ARG', 'Program: steps cannot be added after the program has run');
+    return this.handle;
+  }
+}
