@@ -59,6 +59,9 @@ export interface NativeProgram {
   /** Resolves when the outputs are filled; runs off the event loop unless the program is tiny. */
   run(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[]): Promise<void>;
   labels(): string[];
+  setProfiling(on: boolean): void;
+  /** Seconds per step, summed over the runs since profiling was turned on. */
+  profile(): Float64Array;
   readonly stepCount: number;
   readonly arenaBytes: number;
   readonly cost: number;
@@ -101,9 +104,227 @@ export interface Binding {
   Program: new () => NativeProgram;
   requantize(rq: NativeRequantization, acc: Int32Array, outer: number, channels: number, inner: number,
              out: Bytes): void;
-  quantizeLinear(x: Float32Array, outer: number, channels: number, inner: number, scale: Float32Array,
-                 zeroPoint: Int32Array, out: Bytes): void;
-  dequantizeLinear(x: Int8Array | Uint8Array | Int32Array, outer: number, channels: number, inner: number,
-                   scale: Float32Array, zeroPoint: Int32Array, out: Float32Array): void;
+  quantizeLinear(x: Operand<Float32Array>, outer: number, channels: number, inner: number, scale: Float32Array,
+                 zeroPoint: Int32Array, out: Operand<Bytes>, program?: NativeProgram): void;
+  dequantizeLinear(x: Operand<Int8Array | Uint8Array | Int32Array>, outer: number, channels: number, inner: number,
+                   scale: Float32Array, zeroPoint: Int32Array, out: Operand<Float32Array>, program?: NativeProgram): void;
   quantizeMultiplier(scale: number): [multiplier: number, shift: number];
+}
+
+// ---- Binary (1-bit) operations (native/addon/binary_binding.cc; docs/binary.md).
+// Declared as a second `Binding` block: TypeScript merges it with the one above.
+
+export type BinaryOutputKind = 'float32' | 'int8' | 'bit';
+
+/** A prepared per-channel output transform: v = alpha * dot + beta, then float32, int8 or bits. */
+export interface NativeBinaryOutput {
+  readonly n: number;
+  readonly kind: BinaryOutputKind;
+}
+
+/** Binary weights (GEMM or convolution) packed once for the active binary kernels. */
+export interface NativeBinaryWeights {
+  readonly n: number;
+  readonly taps: number;
+  readonly channels: number;
+  /** The binary kernels they were packed for: ref, avx2, avx512vpopcnt or neon. */
+  readonly kernelPath: string;
+  readonly byteLength: number;
+}
+
+/** BinaryConnect weights (signs applied to int8/uint8/float32 activations). */
+export interface NativeBinaryWeightMatrix {
+  readonly n: number;
+  readonly k: number;
+  readonly kernelPath: string;
+}
+
+export type BinaryOutputArray = Float32Array | Int8Array | Uint8Array;
+
+export interface Binding {
+  BinaryOutput: new (
+    kind: BinaryOutputKind,
+    n: number,
+    alpha: Float32Array,
+    beta: Float32Array,
+    threshold: Float32Array | null,
+    yScale: number,
+    yZeroPoint: number,
+  ) => NativeBinaryOutput;
+  /** bits: n rows of `taps` groups of bitRowBytes(channels) bytes. */
+  BinaryWeights: new (bits: Uint8Array, n: number, taps: number, channels: number) => NativeBinaryWeights;
+  /** bits: n rows of bitRowBytes(k) bytes. */
+  BinaryWeightMatrix: new (bits: Uint8Array, n: number, k: number) => NativeBinaryWeightMatrix;
+
+  /** Signs (x < 0 -> bit 1) of rows x cols values into rows of bitRowBytes(cols) bytes. */
+  bitpack(x: Float32Array | Int8Array, rows: number, cols: number, out: Uint8Array): void;
+  bitunpack(bits: Uint8Array, rows: number, cols: number, out: Float32Array | Int8Array): void;
+  /**
+   * NHWC convolution. x: packed bits (Uint8Array) or values (Float32Array/Int8Array, binarized).
+   * geometry: [batch, inH, inW, kh, kw, strideH, strideW, dilationH, dilationW, padTop, padLeft, padBottom, padRight].
+   */
+  binaryConv2d(w: NativeBinaryWeights, output: NativeBinaryOutput, x: Uint8Array | Float32Array | Int8Array,
+               geometry: Int32Array, zeroPadding: boolean, out: BinaryOutputArray): void;
+  binaryGemm(w: NativeBinaryWeights, output: NativeBinaryOutput, a: Uint8Array | Float32Array | Int8Array, m: number,
+             out: BinaryOutputArray): void;
+  binaryWeightGemm(w: NativeBinaryWeightMatrix, output: NativeBinaryOutput, a: Float32Array | Int8Array | Uint8Array,
+                   m: number, aZeroPoint: number, out: BinaryOutputArray): void;
+  /** The binary kernels the active kernel path runs. */
+  binaryKernelPath(): string;
+}
+
+// ---- Int8 convolution (native/addon/conv_s8_binding.cc; lib/ops/qconv.ts).
+
+/** Int8 convolution weights (ONNX layout [m, cg, kh, kw]) packed once for the active kernel path. */
+export interface NativePackedConvS8 {
+  readonly m: number;
+  readonly cg: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly groups: number;
+  /** groups == C == m: runs the dedicated depthwise kernel; else im2col/direct GEMM per group. */
+  readonly depthwise: boolean;
+  readonly isa: IsaName;
+  readonly byteLength: number;
+}
+
+export interface Binding {
+  /** wZeroPoint: 0 (none), 1 or m values. */
+  PackedConvS8: new (w: Bytes, m: number, cg: number, kh: number, kw: number, groups: number,
+                     wZeroPoint: Int32Array) => NativePackedConvS8;
+  /**
+   * NHWC int8 convolution. x: [n, h, w, c]; out: [n, oh, ow, m], int32 without an output stage, else 8-bit.
+   * geometry: [padTop, padLeft, padBottom, padRight, strideH, strideW, dilationH, dilationW].
+   */
+  convS8(packed: NativePackedConvS8, x: Operand<Bytes>, n: number, h: number, w: number, c: number, xZeroPoint: number,
+         geometry: Int32Array, out: Operand<Int32Array | Bytes>, requantization: NativeRequantization | null,
+         program?: NativeProgram): void;
+}
+
+// ---- fp32 convolution and GEMM (native/addon/conv_f32_binding.cc; lib/ops/conv.ts).
+
+/** 'none' | 'relu' | 'clip' ([min, max]) | 'hardswish' | 'hardsigmoid' ([alpha, beta]). */
+export type NativeF32Activation = 'none' | 'relu' | 'clip' | 'hardswish' | 'hardsigmoid';
+
+/** fp32 Conv weights (ONNX layout [m, cg, kh, kw]) packed once for the active path's fp32 kernels. */
+export interface NativePackedConvF32 {
+  readonly m: number;
+  readonly cg: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly groups: number;
+  /** groups == C == m: the depthwise kernel; else a GEMM (1x1) or an indirect GEMM per group. */
+  readonly depthwise: boolean;
+  /** The fp32 kernels they were packed for: ref, avx2, avx512 or neon. */
+  readonly kernels: string;
+  readonly byteLength: number;
+}
+
+/** fp32 ConvTranspose weights (ONNX layout [c, mg, kh, kw]) packed once. */
+export interface NativePackedConvTransposeF32 {
+  readonly c: number;
+  readonly mg: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly groups: number;
+  readonly kernels: string;
+  readonly byteLength: number;
+}
+
+/** fp32 GEMM right-hand side [k, n] (+ bias [n]) packed once. */
+export interface NativePackedMatrixF32 {
+  readonly k: number;
+  readonly n: number;
+  readonly kernels: string;
+  readonly byteLength: number;
+}
+
+export interface Binding {
+  PackedConvF32: new (weights: Float32Array, m: number, cg: number, kh: number, kw: number, groups: number,
+                      bias: Float32Array | null) => NativePackedConvF32;
+  PackedConvTransposeF32: new (weights: Float32Array, c: number, mg: number, kh: number, kw: number, groups: number,
+                               bias: Float32Array | null) => NativePackedConvTransposeF32;
+  /** b: [k, n], or [n, k] when transposed. */
+  PackedMatrixF32: new (b: Float32Array, k: number, n: number, transposed: boolean,
+                        bias: Float32Array | null) => NativePackedMatrixF32;
+  /**
+   * NHWC fp32 convolution: x [n, h, w, cg * groups] -> out [n, oh, ow, m].
+   * pads [top, left, bottom, right], strides [h, w], dilations [h, w].
+   */
+  convF32(packed: NativePackedConvF32, x: Operand<Float32Array>, n: number, h: number, w: number,
+          pads: readonly number[], strides: readonly number[], dilations: readonly number[],
+          activation: NativeF32Activation, activationParams: readonly number[], out: Operand<Float32Array>,
+          program?: NativeProgram): void;
+  /** NHWC fp32 transposed convolution: x [n, h, w, c] -> out [n, oh, ow, mg * groups]. */
+  convTransposeF32(packed: NativePackedConvTransposeF32, x: Operand<Float32Array>, n: number, h: number, w: number,
+                   pads: readonly number[], strides: readonly number[], dilations: readonly number[],
+                   outputPadding: readonly number[], activation: NativeF32Activation,
+                   activationParams: readonly number[], out: Operand<Float32Array>, program?: NativeProgram): void;
+  /** out [m, n] = activation(a [m, k] * b + bias). */
+  gemmF32(b: NativePackedMatrixF32, a: Operand<Float32Array>, m: number, out: Operand<Float32Array>,
+          activation: NativeF32Activation, activationParams: readonly number[], program?: NativeProgram): void;
+}
+
+// ---- fp32 ops and data movement (native/addon/{elementwise,pool,layout}_binding.cc; docs/fp32-ops.md).
+// Tensor arguments are Operands: typed arrays now, or slots when a program is passed last.
+
+export type NativeBinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'prelu';
+export type NativeUnaryOp =
+  | 'relu' | 'leakyRelu' | 'clip' | 'sigmoid' | 'hardSigmoid' | 'hardSwish' | 'neg' | 'abs' | 'sqrt' | 'reciprocal'
+  | 'floor' | 'ceil' | 'round' | 'exp' | 'log' | 'tanh' | 'erf' | 'gelu' | 'geluTanh' | 'softplus' | 'elu';
+export type NativeReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'l1' | 'l2' | 'sumSquare';
+export type NativeLayout = 'nchw' | 'nhwc';
+export type AnyArray = Float32Array | Int32Array | Int8Array | Uint8Array;
+
+/** One axis of a separable resize: out * taps input indices and weights; outside: per-output extrapolation flags. */
+export interface NativeResizeAxis {
+  taps: number;
+  index: Int32Array;
+  weight: Float32Array;
+  outside?: Uint8Array;
+}
+
+export interface Binding {
+  /** out = clamp(op(a, b)) over a broadcast plan: out is contiguous [dims]; strides are per input, 0 = broadcast. */
+  binary(op: NativeBinaryOp, a: Operand<Float32Array | Int32Array>, b: Operand<Float32Array | Int32Array>,
+         out: Operand<Float32Array | Int32Array>, dims: readonly number[], aStrides: readonly number[],
+         bStrides: readonly number[], aCount: number, bCount: number, clampMin: number, clampMax: number,
+         program?: NativeProgram): void;
+  /** alpha/beta: LeakyRelu/Elu alpha, Clip min/max, HardSigmoid alpha/beta (0 when unused). */
+  unary(op: NativeUnaryOp, x: Operand<Float32Array>, out: Operand<Float32Array>, count: number, alpha: number,
+        beta: number, program?: NativeProgram): void;
+  /** out[i] = table[x[i] - min(x's type)]; out has the table's type. */
+  lut8(x: Operand<Bytes>, table: Bytes, out: Operand<Bytes>, count: number, program?: NativeProgram): void;
+  /** x, out [outer, channels, inner]: out = clamp(x * scale[c] + bias[c]). */
+  channelAffine(x: Operand<Float32Array>, out: Operand<Float32Array>, outer: number, channels: number, inner: number,
+                scale: Float32Array, bias: Float32Array, clampMin: number, clampMax: number, program?: NativeProgram): void;
+  cast(x: Operand<AnyArray>, out: Operand<AnyArray>, count: number, program?: NativeProgram): void;
+  softmax(x: Operand<Float32Array>, out: Operand<Float32Array>, outer: number, n: number, inner: number, log: boolean,
+          program?: NativeProgram): void;
+  /** out holds the axes of dims not listed in axes. */
+  reduce(op: NativeReduceOp, x: Operand<Float32Array>, out: Operand<Float32Array>, dims: readonly number[],
+         axes: readonly number[], program?: NativeProgram): void;
+  /** Rows of n values: y = ((x - mean) * invStdDev) * scale + bias; mean / invStdDev: one per row, optional. */
+  layerNorm(x: Operand<Float32Array>, out: Operand<Float32Array>, outer: number, n: number, scale: Float32Array,
+            bias: Float32Array | null, epsilon: number, mean: Operand<Float32Array> | null,
+            invStdDev: Operand<Float32Array> | null, program?: NativeProgram): void;
+  /** dims [n, c, h, w, oh, ow]; window [kh, kw, sh, sw, dh, dw, padTop, padLeft, padBottom, padRight]. */
+  pool2d(kind: 'max' | 'average', layout: NativeLayout, x: Operand<Float32Array | Bytes>, out: Operand<Float32Array | Bytes>,
+         dims: readonly number[], window: readonly number[], countIncludePad: boolean, program?: NativeProgram): void;
+  globalPool(kind: 'max' | 'average', layout: NativeLayout, x: Operand<Float32Array | Bytes>,
+             out: Operand<Float32Array | Bytes>, n: number, c: number, spatial: number, program?: NativeProgram): void;
+  transpose(x: Operand<AnyArray>, out: Operand<AnyArray>, shape: readonly number[], perm: readonly number[],
+            program?: NativeProgram): void;
+  /** dst[dstOffset + r * dstStride + j] = src[srcOffset + r * srcStride + j] (elements). */
+  copyRows(src: Operand<AnyArray>, srcCount: number, srcOffset: number, srcStride: number, dst: Operand<AnyArray>,
+           dstCount: number, dstOffset: number, dstStride: number, rows: number, rowElements: number,
+           program?: NativeProgram): void;
+  /** out[o] = x[maps_0[o_0], ...] or fill where a map entry is -1; maps: each axis's outDims[d] entries in turn. */
+  gatherAxes(x: Operand<AnyArray>, out: Operand<AnyArray>, inDims: readonly number[], outDims: readonly number[],
+             maps: Int32Array, fill: number, program?: NativeProgram): void;
+  gather(x: Operand<AnyArray>, indices: Operand<Int32Array>, out: Operand<AnyArray>, outer: number, axisLen: number,
+         inner: number, count: number, program?: NativeProgram): void;
+  /** dims [n, c, h, w]; out [n, c, ry.out, rx.out] in the same layout. */
+  resize2d(layout: NativeLayout, x: Operand<Float32Array>, out: Operand<Float32Array>, dims: readonly number[],
+           ry: NativeResizeAxis, rx: NativeResizeAxis, extrapolation: number, program?: NativeProgram): void;
 }

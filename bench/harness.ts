@@ -16,26 +16,73 @@ export interface Measurement {
   [extra: string]: unknown;
 }
 
-/** Median latency (ms) of fn under tinybench, with a small time budget. */
-export async function medianMs(fn: () => unknown, budgetMs = 300, minIterations = 5): Promise<{ ms: number; samples: number }> {
+/** Median latency (ms) of fn under tinybench, with a small time budget; minMs too (on a busy machine, the least disturbed run). */
+export async function medianMs(fn: () => unknown, budgetMs = 300, minIterations = 5): Promise<{ ms: number; samples: number; minMs: number }> {
   const bench = new Bench({ time: budgetMs, iterations: minIterations, warmupTime: Math.min(100, budgetMs / 3), warmupIterations: 2 });
   bench.add('task', fn);
   await bench.run();
-  const r = bench.tasks[0].result as unknown as { latency: { p50: number; samplesCount: number } };
-  return { ms: r.latency.p50, samples: r.latency.samplesCount };
+  const r = bench.tasks[0].result as unknown as { latency: { p50: number; min: number; samplesCount: number } };
+  return { ms: r.latency.p50, samples: r.latency.samplesCount, minMs: r.latency.min };
 }
 
+/** The lowbit.node this process loaded: LOWBIT_ADDON, else what node-gyp-build picks. */
+function addonPath(root: string): string | undefined {
+  const explicit = process.env.LOWBIT_ADDON;
+  if (explicit !== undefined && explicit !== '') return path.resolve(explicit);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('node-gyp-build') as { path(dir: string): string }).path(root);
+  } catch {
+    return undefined;
+  }
+}
+
+function packageVersion(root: string, name?: string): string | undefined {
+  try {
+    const file = name === undefined ? path.join(root, 'package.json') : require.resolve(`${name}/package.json`, { paths: [root] });
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The machine record every --json file carries, so two machines' files can be
+ * compared (lowbit bench-compare): CPU, its features and the chosen kernel path,
+ * cores, threads, Node, and what the addon was built with.
+ */
 export function machine(): Record<string, unknown> {
+  // dist*/bench/harness.js -> the package root two levels up.
+  const root = path.resolve(__dirname, '..', '..');
+  const addon = addonPath(root);
+  let build: Record<string, unknown> = { addon: addon ?? 'unknown' };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildInfo } = require(path.join(root, 'scripts', 'build-info.js')) as { buildInfo(p: string): Record<string, unknown> };
+    if (addon) build = buildInfo(addon);
+  } catch {
+    // scripts/ not shipped: the addon path alone
+  }
+  if (typeof build.addon === 'string') build.addon = path.relative(root, build.addon) || build.addon;
+  const features = cpu.features();
   return {
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     arch: process.arch,
     platform: process.platform,
+    osRelease: os.release(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
-    features: cpu.features(),
+    napi: process.versions.napi,
+    lowbit: packageVersion(root),
+    onnxruntimeNode: packageVersion(root, 'onnxruntime-node'),
+    features,
+    featureList: Object.entries(features).filter(([, v]) => v).map(([k]) => k),
     isa: cpu.isa,
+    forcedIsa: process.env.LOWBIT_ISA || undefined,
     available: cpu.available(),
     threads: cpu.threads,
+    build,
     date: new Date().toISOString(),
   };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm test: the native kernel tests (every ISA path this CPU has), the ARM paths
-// under qemu (skipped with a reason when the cross toolchain or qemu is missing),
-// then the mocha tests. Ends with one line: "lowbit: N passed, N failed, N skipped".
+// under qemu and the arm64 addon in an arm64 Node under qemu (each skipped with
+// a reason when the cross toolchain, qemu or the arm64 Node is missing), then
+// the mocha tests. Ends with one line: "lowbit: N passed, N failed, N skipped".
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -53,6 +54,10 @@ if (!args.has('--js-only')) {
   }
   const arm = path.join(root, 'scripts', 'test-arm64.sh');
   if (fs.existsSync(arm) && process.arch === 'x64') ok = run('bash', [arm], 'arm64') && ok;
+  // The arm64 addon in an arm64 Node under qemu, through the JavaScript API,
+  // against this machine's results bit for bit (needs scripts/fetch-node-arm64.sh).
+  const armNode = path.join(root, 'scripts', 'test-arm64-node.sh');
+  if (fs.existsSync(armNode) && process.arch === 'x64') ok = run('bash', [armNode], 'arm64-node') && ok;
 }
 if (!args.has('--native-only')) {
   const mocha = require.resolve('mocha/bin/mocha.js', { paths: [root] });

@@ -1,12 +1,27 @@
 #!/usr/bin/env node
 // The lowbit command line. `lowbit demo` is what `npm start` runs.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { cpu, LowbitError, ops, Tensor } from '..';
+import { compare, parse, renderSvg, renderTable } from './bench-compare';
+import { inspectCommand, quantizeCommand, runCommand } from './commands';
+import { runDefaultJob } from './default-job';
 
 const HELP = `usage: lowbit <command>
 
 commands:
+  start    the default job: quantize the PaddleOCR text-direction classifier with rendered
+           text lines; fp32 vs int8 accuracy, agreement, sizes and speed vs onnxruntime-node
+  quantize in.onnx -o out.onnx --calib DIR|textlines:N [--method minmax|moving-average|
+           percentile|entropy|mse] [--per-tensor] [--activation uint8|int8] [--reduce-range]
+           [--exclude NAME,..] [--exclude-op TYPE,..]
+           static post-training quantization to a QDQ model (DIR: .npy batches named after the input)
+  run      model.onnx [--input name=file.npy] [--shape name=1,3,224,224] [--runs N] [--threads N]
+  inspect  model.onnx: inputs, outputs, ops, and what lowbit's passes make of it
   demo     show this CPU's features and kernel path, then run and check an int8 GEMM
   isa      list the kernel paths: compiled into this build, supported by this CPU, active
+  bench-compare A.json B.json [--svg out.svg]
+           two \`npm run bench -- --json\` files side by side, with ratios and an SVG bar chart
   help     this text
 
 environment:
@@ -51,11 +66,47 @@ function demo(): void {
   if (!same) process.exitCode = 1;
 }
 
-function main(argv: string[]): void {
+function benchCompare(args: string[]): void {
+  const files: string[] = [];
+  let svg: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--svg') svg = args[++i];
+    else files.push(args[i]);
+  }
+  if (files.length !== 2 || (svg !== undefined && svg.startsWith('--')) || args[args.length - 1] === '--svg') {
+    console.error('usage: lowbit bench-compare A.json B.json [--svg out.svg]');
+    process.exitCode = 2;
+    return;
+  }
+  const [a, b] = files.map((f) => {
+    let text: string;
+    try {
+      text = fs.readFileSync(f, 'utf8');
+    } catch (err) {
+      throw new LowbitError('E_ARG', `cannot read ${f}: ${(err as Error).message}`);
+    }
+    return parse(text, f);
+  });
+  let names = files.map((f) => path.basename(f, '.json')) as [string, string];
+  if (names[0] === names[1]) names = ['A', 'B'];
+  const c = compare(a, b, names);
+  console.log(renderTable(c));
+  if (svg !== undefined) {
+    fs.writeFileSync(svg, renderSvg(c));
+    console.log(`wrote ${svg}`);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
   const cmd = argv[0] ?? 'help';
   switch (cmd) {
+    case 'start': return runDefaultJob();
+    case 'quantize': return quantizeCommand(argv.slice(1));
+    case 'run': return runCommand(argv.slice(1));
+    case 'inspect': return inspectCommand(argv.slice(1));
     case 'demo': return demo();
     case 'isa': return isaCommand();
+    case 'bench-compare': return benchCompare(argv.slice(1));
     case 'help': case '--help': case '-h': console.log(HELP); return;
     default:
       console.error(`lowbit: unknown command '${cmd}'\n\n${HELP}`);
@@ -63,13 +114,11 @@ function main(argv: string[]): void {
   }
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (err) {
+main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof LowbitError) {
     console.error(`lowbit: ${err.message} [${err.code}]`);
     process.exitCode = 1;
   } else {
     throw err;
   }
-}
+});

@@ -157,31 +157,83 @@ function bZeroPointFor(op: string, b: Tensor | PackedMatrix, bZeroPoint: ParamVa
 }
 
 /**
+ * Options of matmulInteger and qlinearMatmul.
+ * `out`: a tensor of the output's dtype and shape to write the result into and
+ * return, instead of allocating one per call. Reusing one output buffer across
+ * calls avoids the allocation, its zero fill and the page faults of fresh
+ * memory, which at 512^3 cost about as much as a quarter of the GEMM itself.
+ * It must not share memory with `a` (or with `b` when `b` is a Tensor).
+ */
+export interface MatmulOptions<T extends 'int32' | 'int8' | 'uint8' = 'int32' | 'int8' | 'uint8'> {
+  out?: Tensor<T>;
+}
+
+function isOptions(v: unknown): v is MatmulOptions {
+  return typeof v === 'object' && v !== null && !isTensor(v) && !Array.isArray(v) && !ArrayBuffer.isView(v);
+}
+
+function overlaps(x: ArrayBufferView, y: ArrayBufferView): boolean {
+  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
+}
+
+/** The caller's output tensor, checked against the output's dtype and shape, or a new one. */
+function outputTensor<T extends 'int32' | 'int8' | 'uint8'>(op: string, options: MatmulOptions | undefined, dtype: T,
+                                                            shape: number[], inputs: Tensor[]): Tensor<T> {
+  if (options !== undefined && !isOptions(options)) fail('E_ARG', `${op}: options must be an object, got ${describe(options)}`);
+  const out = options?.out;
+  if (out === undefined) return Tensor.zeros(dtype, shape);
+  if (!isTensor(out)) fail('E_ARG', `${op}: options.out must be a Tensor, got ${describe(out)}`);
+  if (out.dtype !== dtype) fail('E_DTYPE', `${op}: options.out must be ${dtype}, got ${out.dtype}`);
+  if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
+    fail('E_SHAPE', `${op}: options.out is [${out.shape.join(', ')}], the output is [${shape.join(', ')}]`);
+  }
+  for (const t of inputs) {
+    if (overlaps(out.data, t.data)) fail('E_ARG', `${op}: options.out shares memory with an input`);
+  }
+  return out as Tensor<T>;
+}
+
+/**
  * ONNX MatMulInteger: (a - aZeroPoint) x (b - bZeroPoint) in exact int32.
  * a: int8/uint8 [..., M, K]; b: int8/uint8 [..., K, N] or a PackedMatrix;
  * aZeroPoint: scalar; bZeroPoint: scalar or one per column.
+ * `options.out` (an int32 tensor of the output shape) is written and returned:
+ * `matmulInteger(a, packed, { out })` or `matmulInteger(a, packed, za, zb, { out })`.
  */
-export function matmulInteger(a: Tensor, b: Tensor | PackedMatrix, aZeroPoint?: ParamValue, bZeroPoint?: ParamValue): Tensor<'int32'> {
+export function matmulInteger(a: Tensor, b: Tensor | PackedMatrix, options: MatmulOptions<'int32'>): Tensor<'int32'>;
+export function matmulInteger(a: Tensor, b: Tensor | PackedMatrix, aZeroPoint?: ParamValue, bZeroPoint?: ParamValue,
+                              options?: MatmulOptions<'int32'>): Tensor<'int32'>;
+export function matmulInteger(a: Tensor, b: Tensor | PackedMatrix, aZeroPoint?: ParamValue | MatmulOptions<'int32'>,
+                              bZeroPoint?: ParamValue, options?: MatmulOptions<'int32'>): Tensor<'int32'> {
   const op = 'matmulInteger';
+  if (isOptions(aZeroPoint)) {
+    if (bZeroPoint !== undefined || options !== undefined) fail('E_ARG', `${op}: options come last: (a, b, options) or (a, b, aZeroPoint, bZeroPoint, options)`);
+    options = aZeroPoint;
+    aZeroPoint = undefined;
+  }
   expectTensor(a, op, 'a', ['int8', 'uint8']);
   const w = weights(op, b);
   const o = operands(op, a, w instanceof PackedMatrix ? [w.k, w.n] : w.shape);
   const aZp = zeroPointParam(aZeroPoint, op, 'aZeroPoint', a.dtype as Int8Type, [1]);
   const bZp = bZeroPointFor(op, w, bZeroPoint, o.n);
-  const shape = outputShape(o);
-  const out = new Int32Array(o.batch.reduce((x, y) => x * y, 1) * o.m * o.n);
-  if (out.length > 0 && o.k > 0) runBatches(o, w, bZp, aZp[0], out, null);
-  return new Tensor('int32', out, shape);
+  const y = outputTensor(op, options, 'int32', outputShape(o), w instanceof PackedMatrix ? [a] : [a, w]);
+  if (y.size > 0) {
+    if (o.k === 0) y.data.fill(0);
+    else runBatches(o, w, bZp, aZp[0], y.data, null);
+  }
+  return y;
 }
 
 /**
  * ONNX QLinearMatMul: y = saturate(round((a - za)(b - zb) * aScale * bScale / yScale) + zy),
  * rounding half to even. bScale and bZeroPoint may be per column. The output
- * dtype is yZeroPoint's when it is a Tensor, else a's dtype.
+ * dtype is yZeroPoint's when it is a Tensor, else a's dtype. `options.out`, a
+ * tensor of that dtype and the output shape, is written and returned.
  */
 export function qlinearMatmul(a: Tensor, aScale: ParamValue, aZeroPoint: ParamValue | undefined,
                               b: Tensor | PackedMatrix, bScale: ParamValue, bZeroPoint: ParamValue | undefined,
-                              yScale: ParamValue, yZeroPoint?: ParamValue): Tensor<'int8' | 'uint8'> {
+                              yScale: ParamValue, yZeroPoint?: ParamValue,
+                              options?: MatmulOptions<'int8' | 'uint8'>): Tensor<'int8' | 'uint8'> {
   const op = 'qlinearMatmul';
   expectTensor(a, op, 'a', ['int8', 'uint8']);
   const w = weights(op, b);
@@ -196,12 +248,10 @@ export function qlinearMatmul(a: Tensor, aScale: ParamValue, aZeroPoint: ParamVa
   // The combined scale in float32, as onnxruntime computes it: (aScale * bScale) / yScale.
   const scale = sb.map((s) => Math.fround(Math.fround(sa[0] * s) / sy[0]));
   const rq = makeRequantization(op, { mode: 'fp32', scale, zeroPoint: yZp[0], outType });
-  const shape = outputShape(o);
-  const size = o.batch.reduce((x, y) => x * y, 1) * o.m * o.n;
-  const out = outType === 'int8' ? new Int8Array(size) : new Uint8Array(size);
-  if (size > 0) {
-    if (o.k === 0) out.fill(yZp[0]);
-    else runBatches(o, w, bZp, aZp[0], out, rq);
+  const y = outputTensor(op, options, outType, outputShape(o), w instanceof PackedMatrix ? [a] : [a, w]);
+  if (y.size > 0) {
+    if (o.k === 0) y.data.fill(yZp[0]);
+    else runBatches(o, w, bZp, aZp[0], y.data, rq);
   }
-  return new Tensor(outType, out, shape) as Tensor<'int8' | 'uint8'>;
+  return y;
 }

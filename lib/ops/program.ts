@@ -50,6 +50,13 @@ export class Program {
   /** Rough operation count of one run. */
   get cost(): number { return this.handle.cost; }
   labels(): string[] { return this.handle.labels(); }
+  /** Time every step of the runs that follow (off by default). */
+  setProfiling(on: boolean): void { this.handle.setProfiling(on); }
+  /** Seconds per step (with its label), summed since profiling was turned on. */
+  profile(): { label: string; seconds: number }[] {
+    const s = this.handle.profile(), labels = this.handle.labels();
+    return labels.map((label, i) => ({ label, seconds: s[i] ?? 0 }));
+  }
 
   runSync(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[]): void {
     this.sealed = true;

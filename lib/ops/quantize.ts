@@ -1,4 +1,5 @@
 // ONNX QuantizeLinear / DequantizeLinear, per tensor or per axis.
+import { nativeOperand, Operand, Program } from './program';
 import { fail } from '../errors';
 import { native } from '../native';
 import { Tensor } from '../tensor/tensor';
@@ -113,4 +114,20 @@ export function dequantizeLinear(x: Tensor, xScale?: ParamValue, xZeroPoint?: Pa
   const out = new Float32Array(x.size);
   native.dequantizeLinear(x.data as Int8Array | Uint8Array | Int32Array, outer, channels, inner, scale, zp, out);
   return new Tensor('float32', out, x.shape);
+}
+
+/**
+ * The kernels behind quantizeLinear/dequantizeLinear over a [outer, channels, inner]
+ * view, for planned runs: scale/zero point hold 1 or `channels` values.
+ */
+export function quantizeLinearInto(x: Operand, out: Operand, outer: number, channels: number, inner: number,
+                                   scale: Float32Array, zeroPoint: Int32Array, program?: Program): void {
+  if (program === undefined) native.quantizeLinear(nativeOperand(x) as Float32Array, outer, channels, inner, scale, zeroPoint, nativeOperand(out) as Uint8Array);
+  else native.quantizeLinear(nativeOperand(x) as never, outer, channels, inner, scale, zeroPoint, nativeOperand(out) as never, program.recorder);
+}
+
+export function dequantizeLinearInto(x: Operand, out: Operand, outer: number, channels: number, inner: number,
+                                     scale: Float32Array, zeroPoint: Int32Array, program?: Program): void {
+  if (program === undefined) native.dequantizeLinear(nativeOperand(x) as Uint8Array, outer, channels, inner, scale, zeroPoint, nativeOperand(out) as Float32Array);
+  else native.dequantizeLinear(nativeOperand(x) as never, outer, channels, inner, scale, zeroPoint, nativeOperand(out) as never, program.recorder);
 }

@@ -11,6 +11,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_program(env, exports);
   register_gemm(env, exports);
   register_quantize(env, exports);
+  register_binary(env, exports);
+  register_conv_s8(env, exports);
+  register_conv_f32(env, exports);
+  register_elementwise(env, exports);
+  register_pool(env, exports);
+  register_layout(env, exports);
   return exports;
 }
 

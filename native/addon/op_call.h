@@ -76,6 +76,8 @@ class ProgramHandle : public Napi::ObjectWrap<ProgramHandle> {
   Napi::Value RunSync(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value Labels(const Napi::CallbackInfo& info);
+  Napi::Value SetProfiling(const Napi::CallbackInfo& info);
+  Napi::Value Profile(const Napi::CallbackInfo& info);
   Napi::Value GetStepCount(const Napi::CallbackInfo& info);
   Napi::Value GetArenaBytes(const Napi::CallbackInfo& info);
   Napi::Value GetCost(const Napi::CallbackInfo& info);

@@ -112,6 +112,8 @@ Napi::Function ProgramHandle::Define(Napi::Env env) {
       InstanceMethod("runSync", &ProgramHandle::RunSync),
       InstanceMethod("run", &ProgramHandle::Run),
       InstanceMethod("labels", &ProgramHandle::Labels),
+      InstanceMethod("setProfiling", &ProgramHandle::SetProfiling),
+      InstanceMethod("profile", &ProgramHandle::Profile),
       InstanceAccessor("stepCount", &ProgramHandle::GetStepCount, nullptr),
       InstanceAccessor("arenaBytes", &ProgramHandle::GetArenaBytes, nullptr),
       InstanceAccessor("cost", &ProgramHandle::GetCost, nullptr),
@@ -278,6 +280,21 @@ Napi::Value ProgramHandle::Run(const Napi::CallbackInfo& info) {
 Napi::Value ProgramHandle::Labels(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(info.Env(), program_->step_count());
   for (size_t i = 0; i < program_->step_count(); ++i) out.Set(static_cast<uint32_t>(i), program_->step_label(i));
+  return out;
+}
+
+// setProfiling(on): time every step of later runs (a run pays two clock reads per step).
+Napi::Value ProgramHandle::SetProfiling(const Napi::CallbackInfo& info) {
+  Args args(info, "Program.setProfiling", 1);
+  program_->set_profiling(args.boolean(0, "on"));
+  return info.Env().Undefined();
+}
+
+// profile() -> seconds per step, summed over the runs since profiling was turned on.
+Napi::Value ProgramHandle::Profile(const Napi::CallbackInfo& info) {
+  const std::vector<double> s = program_->step_seconds();
+  Napi::Float64Array out = Napi::Float64Array::New(info.Env(), s.size());
+  for (size_t i = 0; i < s.size(); ++i) out[i] = s[i];
   return out;
 }
 

@@ -1,11 +1,15 @@
 // requantize / quantizeLinear / dequantizeLinear / quantizeMultiplier.
 #include <cmath>
 
+#include <vector>
+
 #include "args.h"
+#include "op_call.h"
 #include "bindings.h"
 #include "lowbit/fixedpoint.h"
 #include "lowbit/gemm.h"
 #include "lowbit/quantize.h"
+#include "state.h"
 #include "wrapped.h"
 
 namespace lowbit_addon {
@@ -48,52 +52,62 @@ void check_scales(const Args& args, const float* scale, size_t count) {
   }
 }
 
-// quantizeLinear(x: Float32Array, outer, channels, inner, scale, zeroPoint: Int32Array, out)
+// quantizeLinear(x: Float32Array, outer, channels, inner, scale, zeroPoint: Int32Array, out[, program])
 Napi::Value QuantizeLinear(const Napi::CallbackInfo& info) {
-  Args args(info, "quantizeLinear", 7);
+  OpCall call(info, "quantizeLinear", 7);
+  const Args& args = call.args();
   const Block blk = block(args, 1);
-  const float* x = args.typed<float>(0, "x", napi_float32_array, blk.count);
+  const lowbit::BufferRef x = call.tensor<float>(0, "x", napi_float32_array, blk.count);
   size_t scale_count = 0, zp_count = 0;
   const float* scale = args.params<float>(4, "scale", napi_float32_array, blk.channels, &scale_count);
   check_scales(args, scale, scale_count);
   const int32_t* zp = args.params<int32_t>(5, "zeroPoint", napi_int32_array, blk.channels, &zp_count);
   bool out_signed = false;
-  void* out = const_cast<void*>(args.bytes(6, "out", blk.count, &out_signed));
+  const lowbit::BufferRef out = call.bytes(6, "out", blk.count, &out_signed);
   for (size_t i = 0; i < zp_count; ++i) {
     if (zp[i] < (out_signed ? -128 : 0) || zp[i] > (out_signed ? 127 : 255)) {
       args.fail(kRange, "zeroPoint[" + std::to_string(i) + "] = " + std::to_string(zp[i]) + " is outside the " +
                             (out_signed ? "int8" : "uint8") + " range");
     }
   }
-  lowbit::ref::quantize_linear(x, blk.outer, blk.channels, blk.inner, scale, scale_count, zp, zp_count,
-                               out_signed, out);
-  return info.Env().Undefined();
+  std::vector<float> scales(scale, scale + scale_count);
+  std::vector<int32_t> zps(zp, zp + zp_count);
+  const lowbit::QuantizePath* path = &lowbit::quantize_path(active_isa());
+  return call.finish("quantizeLinear", [=](uint8_t* arena) {
+    lowbit::quantize_linear(*path, x.get<const float>(arena), blk.outer, blk.channels, blk.inner, scales.data(),
+                                 scales.size(), zps.data(), zps.size(), out_signed, out.get<void>(arena));
+  }, static_cast<double>(blk.count));
 }
 
-// dequantizeLinear(x: Int8Array|Uint8Array|Int32Array, outer, channels, inner, scale, zeroPoint, out: Float32Array)
+// dequantizeLinear(x: Int8Array|Uint8Array|Int32Array, outer, channels, inner, scale, zeroPoint, out: Float32Array[, program])
 Napi::Value DequantizeLinear(const Napi::CallbackInfo& info) {
-  Args args(info, "dequantizeLinear", 7);
+  OpCall call(info, "dequantizeLinear", 7);
+  const Args& args = call.args();
   const Block blk = block(args, 1);
-  if (!args[0].IsTypedArray()) args.fail(kArg, "x must be an Int8Array, Uint8Array or Int32Array");
-  const auto type = args[0].As<Napi::TypedArray>().TypedArrayType();
-  const void* x = nullptr;
+  const auto type = call.type_of(0, "x");
   lowbit::ElementType x_type;
   switch (type) {
-    case napi_int8_array: x = args.typed<int8_t>(0, "x", type, blk.count); x_type = lowbit::ElementType::kInt8; break;
-    case napi_uint8_array: x = args.typed<uint8_t>(0, "x", type, blk.count); x_type = lowbit::ElementType::kUint8; break;
-    case napi_int32_array: x = args.typed<int32_t>(0, "x", type, blk.count); x_type = lowbit::ElementType::kInt32; break;
+    case napi_int8_array: x_type = lowbit::ElementType::kInt8; break;
+    case napi_uint8_array: x_type = lowbit::ElementType::kUint8; break;
+    case napi_int32_array: x_type = lowbit::ElementType::kInt32; break;
     default: args.fail(kDtype, std::string("x must be an Int8Array, Uint8Array or Int32Array, got ") + typed_array_name(type));
   }
+  const lowbit::BufferRef x = type == napi_int32_array ? call.tensor<int32_t>(0, "x", type, blk.count)
+                                                       : call.tensor<uint8_t>(0, "x", type, blk.count);
   size_t scale_count = 0, zp_count = 0;
   const float* scale = args.params<float>(4, "scale", napi_float32_array, blk.channels, &scale_count);
   for (size_t i = 0; i < scale_count; ++i) {
     if (!std::isfinite(scale[i])) args.fail(kRange, "scale[" + std::to_string(i) + "] must be finite");
   }
   const int32_t* zp = args.params<int32_t>(5, "zeroPoint", napi_int32_array, blk.channels, &zp_count);
-  float* out = args.typed<float>(6, "out", napi_float32_array, blk.count);
-  lowbit::ref::dequantize_linear(x, x_type, blk.outer, blk.channels, blk.inner, scale, scale_count, zp,
-                                 zp_count, out);
-  return info.Env().Undefined();
+  const lowbit::BufferRef out = call.tensor<float>(6, "out", napi_float32_array, blk.count);
+  std::vector<float> scales(scale, scale + scale_count);
+  std::vector<int32_t> zps(zp, zp + zp_count);
+  const lowbit::QuantizePath* path = &lowbit::quantize_path(active_isa());
+  return call.finish("dequantizeLinear", [=](uint8_t* arena) {
+    lowbit::dequantize_linear(*path, x.get<const void>(arena), x_type, blk.outer, blk.channels, blk.inner, scales.data(),
+                                   scales.size(), zps.data(), zps.size(), out.get<float>(arena));
+  }, static_cast<double>(blk.count));
 }
 
 // quantizeMultiplier(scale: number) -> [multiplier, shift]

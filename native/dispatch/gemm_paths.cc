@@ -66,34 +66,69 @@ void gemm(const GemmPath& path, const GemmArgs& args) {
   path.run(args, 0, args.m, 0, args.b->n);
 }
 
+namespace {
+// A path's rough single-core speed, in multiply-adds per microsecond, to turn a
+// call's size into time (x86: measured at 512^3 on the project's AMD EPYC,
+// Zen 5; ARM: the order of a Cortex-A72 and an A76). Only the thresholds below use it.
+double macs_per_us(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx2: return 8e4;
+    case Isa::kAvxVnni: return 2e5;
+    case Isa::kAvx512Vnni: return 4e5;
+    case Isa::kAmx: return 4e5;  // not timed on hardware: at least the VNNI rate
+    case Isa::kNeon: return 1.5e4;
+    case Isa::kNeonDot: return 5e4;
+    default: return 2e3;  // ref
+  }
+}
+// Calls shorter than this run on the calling thread alone: handing work to a
+// worker costs a few microseconds even when it is spinning.
+constexpr double kMinParallelUs = 10;
+// Calls shorter than this leave workers that are asleep asleep (unless calls
+// come back to back, see ThreadPool::parallel_for): on a VM, waking one costs
+// the caller ~30 us and the worker starts ~80 us later.
+constexpr double kMinWakeUs = 150;
+// Tasks per thread. The pool hands tasks out one at a time, so a thread that
+// starts late (woken from sleep) or shares its core with another process does
+// fewer of them, instead of the whole call waiting for its one big share.
+constexpr size_t kTasksPerThread = 4;
+}  // namespace
+
 void gemm_parallel(const GemmPath& path, const GemmArgs& args, ThreadPool& pool) {
   const size_t m = args.m, n = args.b->n;
   const size_t threads = pool.threads();
-  // Below ~64K multiply-adds a thread hand-off costs more than it saves.
-  const size_t work = m * n * args.b->k;
-  if (threads <= 1 || work < (size_t{1} << 16)) {
+  const double us = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(args.b->k) /
+                    macs_per_us(path.isa);
+  if (threads <= 1 || us < kMinParallelUs) {
     path.run(args, 0, m, 0, n);
     return;
   }
   const size_t nr = path.nr, mr = path.mr;
   const size_t n_panels = (n + nr - 1) / nr;
   const size_t m_blocks = (m + mr - 1) / mr;
-  // Split along N when there are enough column panels (each thread then streams
-  // its own share of the weights), otherwise along M.
-  if (n_panels >= threads || n_panels >= m_blocks) {
-    const size_t tasks = n_panels < threads ? n_panels : threads;
-    pool.parallel_for(tasks, [&](size_t t) {
-      const size_t p0 = n_panels * t / tasks, p1 = n_panels * (t + 1) / tasks;
-      const size_t n0 = p0 * nr, n1 = p1 * nr < n ? p1 * nr : n;
-      if (n0 < n1) path.run(args, 0, m, n0, n1);
-    });
-  } else {
-    const size_t tasks = m_blocks < threads ? m_blocks : threads;
+  const size_t want = threads * kTasksPerThread;
+  const bool wake = us >= kMinWakeUs;
+  // Split along M when there are row tiles enough for every thread: each task
+  // reads its own rows of A once and writes whole rows of C, and the packed
+  // weights, shared, are read from cache by each core (at 1024^3 on 2 cores:
+  // 1.97x one thread, against 1.88x for two column halves). With few rows
+  // (GEMV, small batches) split along N: each task streams its own share of
+  // the weights. Any split gives the same result: every output element is
+  // computed by exactly one tile, the same way.
+  if (m_blocks >= 2 * threads || m_blocks >= n_panels) {
+    const size_t tasks = m_blocks < want ? m_blocks : want;
     pool.parallel_for(tasks, [&](size_t t) {
       const size_t b0 = m_blocks * t / tasks, b1 = m_blocks * (t + 1) / tasks;
       const size_t m0 = b0 * mr, m1 = b1 * mr < m ? b1 * mr : m;
       if (m0 < m1) path.run(args, m0, m1, 0, n);
-    });
+    }, wake);
+  } else {
+    const size_t tasks = n_panels < want ? n_panels : want;
+    pool.parallel_for(tasks, [&](size_t t) {
+      const size_t p0 = n_panels * t / tasks, p1 = n_panels * (t + 1) / tasks;
+      const size_t n0 = p0 * nr, n1 = p1 * nr < n ? p1 * nr : n;
+      if (n0 < n1) path.run(args, 0, m, n0, n1);
+    }, wake);
   }
 }
 

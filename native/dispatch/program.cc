@@ -1,5 +1,7 @@
 #include "lowbit/program.h"
 
+#include <chrono>
+
 namespace lowbit {
 
 uint8_t* Program::add_constant(size_t bytes, size_t* id) {
@@ -21,7 +23,30 @@ void Program::add_step(std::string label, Step step, double cost) {
 }
 
 void Program::run(uint8_t* arena) const {
-  for (const Step& step : steps_) step(arena);
+  if (!profiling_) {
+    for (const Step& step : steps_) step(arena);
+    return;
+  }
+  std::vector<double> seconds(steps_.size());
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    steps_[i](arena);
+    seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  std::lock_guard<std::mutex> lock(profile_mutex_);
+  step_seconds_.resize(steps_.size());
+  for (size_t i = 0; i < seconds.size(); ++i) step_seconds_[i] += seconds[i];
+}
+
+void Program::set_profiling(bool on) {
+  std::lock_guard<std::mutex> lock(profile_mutex_);
+  profiling_ = on;
+  step_seconds_.assign(steps_.size(), 0.0);
+}
+
+std::vector<double> Program::step_seconds() const {
+  std::lock_guard<std::mutex> lock(profile_mutex_);
+  return step_seconds_;
 }
 
 std::unique_ptr<AlignedBuffer> Program::acquire_arena() const {

@@ -1,10 +1,34 @@
 #include "lowbit/thread_pool.h"
 
+#include <chrono>
 #include <memory>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LOWBIT_CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define LOWBIT_CPU_RELAX() asm volatile("yield" ::: "memory")
+#else
+#define LOWBIT_CPU_RELAX() ((void)0)
+#endif
 
 namespace lowbit {
 
+namespace {
+// How long an idle worker (and a caller waiting for its workers) polls before
+// blocking. Waking a sleeping thread costs 10-100 us on a VM (futex + IPI to a
+// halted vCPU), as much as a whole 256^3 GEMM; layers of a network and benchmark
+// loops call again well within this window.
+constexpr std::chrono::microseconds kSpin{100};
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
 ThreadPool::ThreadPool(size_t threads) {
+  // Spinning is free only when no thread of the pool waits for a core.
+  spin_ = threads <= hardware_threads();
   for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -12,6 +36,8 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
+    ++generation_;
+    published_.store(generation_, std::memory_order_release);  // ends any spin
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -26,12 +52,30 @@ void ThreadPool::drain() {
   }
 }
 
+// Polls for a call newer than `seen` for up to kSpin; true if one came.
+bool ThreadPool::spin_for_work(size_t seen) const {
+  if (!spin_) return false;
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (published_.load(std::memory_order_acquire) != seen) return true;
+      LOWBIT_CPU_RELAX();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
+
 void ThreadPool::worker_loop() {
   size_t seen = 0;
   for (;;) {
+    spin_for_work(seen);
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (!stop_ && generation_ == seen) {
+        ++sleeping_;
+        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        --sleeping_;
+      }
       if (stop_) return;
       seen = generation_;
       ++active_workers_;
@@ -45,27 +89,46 @@ void ThreadPool::worker_loop() {
   }
 }
 
-void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& task) {
+void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& task, bool wake_sleeping) {
   std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
   if (count <= 1 || workers_.empty() || !busy.owns_lock()) {
     for (size_t i = 0; i < count; ++i) task(i);
     return;
   }
+  // Back to back: this call starts within two spin windows of the last one's end.
+  if (!wake_sleeping && now_ns() - last_end_ns_ < 2 * std::chrono::nanoseconds(kSpin).count()) wake_sleeping = true;
+  bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
+    // A worker may still be leaving drain() of an earlier call (one that woke
+    // after that call was done): the counters are reset only when none is in it,
+    // so every worker reads this call's task under the mutex.
+    done_.wait(lock, [&] { return active_workers_ == 0; });
     task_ = &task;
     count_ = count;
     next_.store(0);
     finished_.store(0);
     ++generation_;
+    published_.store(generation_, std::memory_order_release);
+    // A worker counted here is blocked (or about to block) on wake_; the others
+    // are spinning or busy and will see the new generation by themselves.
+    wake = wake_sleeping && sleeping_ > 0;
   }
-  wake_.notify_all();
+  if (wake) wake_.notify_all();
   drain();
+  if (spin_) {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    while (finished_.load(std::memory_order_acquire) != count) {
+      for (int i = 0; i < 64; ++i) LOWBIT_CPU_RELAX();
+      if (std::chrono::steady_clock::now() >= deadline) break;
+    }
+  }
   // Wait for every index to finish and every worker to leave drain(), so the
   // next call may reset the counters safely.
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [&] { return finished_.load() == count_ && active_workers_ == 0; });
   task_ = nullptr;
+  last_end_ns_ = now_ns();
 }
 
 size_t hardware_threads() {

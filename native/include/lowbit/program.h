@@ -63,6 +63,10 @@ class Program {
 
   void run(uint8_t* arena) const;
 
+  // Per-step wall time, accumulated over runs while profiling is on.
+  void set_profiling(bool on);
+  std::vector<double> step_seconds() const;
+
   // Arenas are reused across runs; concurrent runs each take their own.
   std::unique_ptr<AlignedBuffer> acquire_arena() const;
   void release_arena(std::unique_ptr<AlignedBuffer> arena) const;
@@ -74,6 +78,9 @@ class Program {
   std::vector<std::shared_ptr<const void>> held_;
   size_t arena_bytes_ = 0;
   double cost_ = 0;
+  bool profiling_ = false;
+  mutable std::mutex profile_mutex_;
+  mutable std::vector<double> step_seconds_;
   mutable std::mutex arenas_mutex_;
   mutable std::vector<std::unique_ptr<AlignedBuffer>> free_arenas_;
 };

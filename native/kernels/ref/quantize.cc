@@ -61,5 +61,15 @@ void dequantize_linear(const void* x, ElementType x_type, size_t outer, size_t c
   }
 }
 
+void quantize_row(const float* x, size_t n, float scale, int32_t zero_point, bool out_signed, void* y) {
+  const int32_t zp[1] = {zero_point};
+  quantize_linear(x, 1, 1, n, &scale, 1, zp, 1, out_signed, y);
+}
+
+void dequantize_row(const void* x, ElementType x_type, size_t n, float scale, int32_t zero_point, float* y) {
+  const int32_t zp[1] = {zero_point};
+  dequantize_linear(x, x_type, 1, 1, n, &scale, 1, zp, 1, y);
+}
+
 }  // namespace ref
 }  // namespace lowbit

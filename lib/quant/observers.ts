@@ -1,0 +1,261 @@
+// Observers: collect an activation's statistics over calibration batches and
+// choose its clipping range. Min-max and its moving average look at extremes;
+// the histogram observers (percentile, KL entropy as in TensorRT, MSE) look at
+// the distribution, so a few outliers do not stretch the range.
+import { fail } from '../errors';
+
+export type CalibrationMethod = 'minmax' | 'moving-average' | 'percentile' | 'entropy' | 'mse';
+
+export interface Observer {
+  observe(x: Float32Array): void;
+  /** The [min, max] range to quantize to; always contains 0. */
+  range(): [number, number];
+}
+
+function extremes(x: Float32Array): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+function withZero(lo: number, hi: number): [number, number] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 0];
+  return [Math.min(lo, 0), Math.max(hi, 0)];
+}
+
+export class MinMaxObserver implements Observer {
+  protected lo = Infinity;
+  protected hi = -Infinity;
+  observe(x: Float32Array): void {
+    const [lo, hi] = extremes(x);
+    this.lo = Math.min(this.lo, lo);
+    this.hi = Math.max(this.hi, hi);
+  }
+  range(): [number, number] {
+    return withZero(this.lo, this.hi);
+  }
+}
+
+/** Exponential moving average of each batch's min and max (PyTorch's MovingAverageMinMaxObserver). */
+export class MovingAverageMinMaxObserver implements Observer {
+  private lo = NaN;
+  private hi = NaN;
+  constructor(private readonly averagingConstant = 0.01) {
+    if (!(averagingConstant > 0 && averagingConstant <= 1)) fail('E_RANGE', `averagingConstant must be in (0, 1], got ${averagingConstant}`);
+  }
+  observe(x: Float32Array): void {
+    const [lo, hi] = extremes(x);
+    if (Number.isNaN(this.lo)) {
+      this.lo = lo;
+      this.hi = hi;
+    } else {
+      const c = this.averagingConstant;
+      this.lo += c * (lo - this.lo);
+      this.hi += c * (hi - this.hi);
+    }
+  }
+  range(): [number, number] {
+    return withZero(this.lo, this.hi);
+  }
+}
+
+/**
+ * A histogram of |x| over [0, maxAbs] with a fixed number of bins. When a batch
+ * has a larger |x|, the histogram grows by whole multiples of its width and old
+ * bins merge, so batches combine without keeping data.
+ */
+export class AbsHistogram {
+  readonly counts: Float64Array;
+  width = 0;
+  lo = Infinity;
+  hi = -Infinity;
+
+  constructor(readonly bins = 2048) {
+    this.counts = new Float64Array(bins);
+  }
+
+  add(x: Float32Array): void {
+    const [lo, hi] = extremes(x);
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
+    this.lo = Math.min(this.lo, lo);
+    this.hi = Math.max(this.hi, hi);
+    const maxAbs = Math.max(Math.abs(lo), Math.abs(hi));
+    if (maxAbs === 0) return;
+    if (this.width === 0) this.width = maxAbs / this.bins;
+    if (maxAbs > this.width * this.bins) {
+      const factor = Math.ceil(maxAbs / (this.width * this.bins));
+      const merged = new Float64Array(this.bins);
+      for (let i = 0; i < this.bins; i++) merged[Math.floor(i / factor)] += this.counts[i];
+      this.counts.set(merged);
+      this.width *= factor;
+    }
+    // Exact zeros (half of a ReLU output) are representable under any range:
+    // they stay out of the histogram so they do not sway the threshold search.
+    const inv = 1 / this.width, last = this.bins - 1, c = this.counts;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      if (v === 0) continue;
+      const b = Math.floor(Math.abs(v) * inv);
+      c[b > last ? last : b]++;
+    }
+  }
+
+  total(): number {
+    let t = 0;
+    for (const v of this.counts) t += v;
+    return t;
+  }
+
+  /** A range [lo, hi] from a threshold on |x|, clipped to what was seen. */
+  clip(threshold: number): [number, number] {
+    return withZero(Math.max(this.lo, -threshold), Math.min(this.hi, threshold));
+  }
+}
+
+abstract class HistogramObserver implements Observer {
+  readonly histogram: AbsHistogram;
+  constructor(bins: number) {
+    this.histogram = new AbsHistogram(bins);
+  }
+  observe(x: Float32Array): void {
+    this.histogram.add(x);
+  }
+  range(): [number, number] {
+    const h = this.histogram;
+    if (h.width === 0) return withZero(h.lo, h.hi);
+    return h.clip(this.threshold());
+  }
+  /** The clipping threshold on |x|. */
+  abstract threshold(): number;
+}
+
+/** The given percentile of |x| (e.g. 99.99). */
+export class PercentileObserver extends HistogramObserver {
+  constructor(private readonly percentile = 99.99, bins = 2048) {
+    super(bins);
+    if (!(percentile > 0 && percentile <= 100)) fail('E_RANGE', `percentile must be in (0, 100], got ${percentile}`);
+  }
+  threshold(): number {
+    const h = this.histogram, want = (h.total() * this.percentile) / 100;
+    let acc = 0;
+    for (let i = 0; i < h.bins; i++) {
+      acc += h.counts[i];
+      if (acc >= want) return (i + 1) * h.width;
+    }
+    return h.bins * h.width;
+  }
+}
+
+/**
+ * KL-divergence calibration as in TensorRT (Migacz, "8-bit Inference with
+ * TensorRT", 2017): for each candidate threshold from `levels` bins up, compare
+ * the clipped reference distribution P (outliers folded into the last bin) with
+ * its `levels`-level quantized version Q; keep the threshold of least KL(P||Q).
+ */
+export class EntropyObserver extends HistogramObserver {
+  constructor(private readonly levels = 128, bins = 2048) {
+    super(bins);
+  }
+  threshold(): number {
+    const h = this.histogram, counts = h.counts, n = h.bins, levels = this.levels;
+    let best = n, bestKl = Infinity;
+    let tail = 0;
+    for (let i = levels; i < n; i++) tail += counts[i];
+    for (let i = levels; i <= n; i++) {
+      // P: the first i bins, with everything beyond folded into bin i-1.
+      const p = new Float64Array(i);
+      for (let k = 0; k < i; k++) p[k] = counts[k];
+      p[i - 1] += tail;
+      if (i < n) tail -= counts[i];
+      // Q: P's first i bins merged into `levels` groups, spread back over the non-empty bins.
+      const q = new Float64Array(i);
+      const per = i / levels;
+      for (let j = 0; j < levels; j++) {
+        const start = Math.floor(j * per), end = j === levels - 1 ? i : Math.floor((j + 1) * per);
+        let sum = 0, nonzero = 0;
+        for (let k = start; k < end; k++) {
+          sum += counts[k];
+          if (counts[k] > 0) nonzero++;
+        }
+        if (nonzero === 0) continue;
+        for (let k = start; k < end; k++) if (counts[k] > 0) q[k] = sum / nonzero;
+      }
+      const kl = klDivergence(p, q);
+      if (kl < bestKl) {
+        bestKl = kl;
+        best = i;
+      }
+    }
+    return (best + 0.5) * h.width;
+  }
+}
+
+function klDivergence(p: Float64Array, q: Float64Array): number {
+  let ps = 0, qs = 0;
+  for (let i = 0; i < p.length; i++) {
+    ps += p[i];
+    qs += q[i];
+  }
+  if (ps === 0 || qs === 0) return Infinity;
+  let kl = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === 0) continue;
+    const pi = p[i] / ps;
+    const qi = q[i] / qs;
+    kl += qi === 0 ? pi * 1e6 : pi * Math.log(pi / qi); // a bin P has and Q lost: heavily penalised
+  }
+  return kl;
+}
+
+/**
+ * The threshold that minimises the expected squared error of quantizing to
+ * `levels` steps over [0, T]: rounding noise (step^2/12 per value inside) plus
+ * clipping error (distance to T squared) for values beyond.
+ */
+export class MseObserver extends HistogramObserver {
+  constructor(private readonly levels = 256, bins = 2048) {
+    super(bins);
+  }
+  threshold(): number {
+    const h = this.histogram, n = h.bins, w = h.width;
+    const signed = h.lo < 0;
+    const steps = signed ? this.levels / 2 - 1 : this.levels - 1;
+    let best = n * w, bestErr = Infinity;
+    for (let i = 8; i <= n; i += 4) {
+      const t = i * w, step = t / steps;
+      let err = 0;
+      for (let k = 0; k < n; k++) {
+        const c = h.counts[k];
+        if (c === 0) continue;
+        const center = (k + 0.5) * w;
+        err += center <= t ? (c * step * step) / 12 : c * (center - t) * (center - t);
+      }
+      if (err < bestErr) {
+        bestErr = err;
+        best = t;
+      }
+    }
+    return best;
+  }
+}
+
+export interface ObserverOptions {
+  percentile?: number;
+  bins?: number;
+  averagingConstant?: number;
+}
+
+export function makeObserver(method: CalibrationMethod, o: ObserverOptions = {}): Observer {
+  switch (method) {
+    case 'minmax': return new MinMaxObserver();
+    case 'moving-average': return new MovingAverageMinMaxObserver(o.averagingConstant);
+    case 'percentile': return new PercentileObserver(o.percentile, o.bins);
+    case 'entropy': return new EntropyObserver(128, o.bins);
+    case 'mse': return new MseObserver(256, o.bins);
+    default: fail('E_ARG', `unknown calibration method '${String(method)}' (minmax, moving-average, percentile, entropy, mse)`);
+  }
+}

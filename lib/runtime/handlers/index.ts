@@ -1,0 +1,31 @@
+// ONNX op -> handler. A handler infers the outputs' shapes and layouts and adds
+// the kernel call (or an alias, or a plan-time constant) to the plan.
+import type { Node } from '../../graph/ir';
+import type { Handler } from '../planner';
+import { convHandlers } from './conv';
+import { elementwiseHandlers, gatherData } from './elementwise';
+import { lut8, quantHandlers } from './quant';
+import { shapeHandlers } from './shape';
+
+const DEFAULT_DOMAIN: Record<string, Handler> = {
+  ...shapeHandlers,
+  ...quantHandlers,
+  ...convHandlers,
+  ...elementwiseHandlers,
+  // Gather: plan-time arithmetic on constants (shape subgraphs), a kernel otherwise.
+  Gather: (p, node, inputs) => (inputs.every((v) => v?.constant) ? shapeHandlers.Gather(p, node, inputs) : gatherData(p, node, inputs)),
+};
+
+/** Nodes the graph passes create (not in any model file). */
+const LOWBIT_DOMAIN: Record<string, Handler> = {
+  Lut8: lut8,
+};
+
+export function handlerFor(node: Node): Handler | undefined {
+  const table = node.domain === '' ? DEFAULT_DOMAIN : node.domain === 'lowbit' ? LOWBIT_DOMAIN : undefined;
+  return table && Object.prototype.hasOwnProperty.call(table, node.opType) ? table[node.opType] : undefined;
+}
+
+export function supportedOps(): string[] {
+  return Object.keys(DEFAULT_DOMAIN).sort();
+}

@@ -1,0 +1,234 @@
+// Session: load an ONNX model once, run it many times.
+//
+// At create: import, optimise the graph (BatchNorm folding, activation and QDQ
+// fusion, dead nodes), check every op is supported. Per set of input shapes
+// (cached): plan shapes, layouts and one arena, pack weights once per session,
+// record the kernel calls into a native Program. A run copies the feeds in,
+// runs the program (off the event loop unless it is tiny) and copies outputs out.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fail, LowbitError } from '../errors';
+import { describeNode, Graph, ValueInfo } from '../graph/ir';
+import { importModel } from '../graph/import';
+import { optimize, PassReport } from '../graph/passes';
+import { native } from '../native';
+import { arrayClass, DType } from '../tensor/dtype';
+import { Tensor } from '../tensor/tensor';
+import { handlerFor } from './handlers';
+import { Plan, Planner } from './planner';
+import { toNchw } from './handlers/layout';
+
+export interface SessionOptions {
+  /** Kernel threads (process-wide, like ops.setThreads); default: one per core. */
+  threads?: number;
+  /** Force a kernel path (process-wide, like LOWBIT_ISA). */
+  isa?: string;
+  /** Run the graph passes (default true). */
+  optimize?: boolean;
+  /**
+   * Inputs fixed at load time: they become constants, so they are folded and
+   * packed once (e.g. weights or quantization parameters a model takes as inputs).
+   */
+  freeze?: Record<string, Tensor>;
+  /**
+   * Intermediate values to return as well (e.g. for calibration). They stay
+   * materialised: passes do not fuse them away.
+   */
+  outputs?: string[];
+}
+
+export type Feeds = Record<string, Tensor>;
+export type Results = Record<string, Tensor>;
+
+export interface ValueMetadata {
+  name: string;
+  dtype: DType;
+  /** Dimensions; a string is a symbolic (free) dimension. */
+  shape: (number | string)[];
+}
+
+/** At most this many input-shape plans are kept per session. */
+const MAX_PLANS = 16;
+
+export class Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
+  /** What the graph passes did. */
+  readonly passes: PassReport | undefined;
+  private readonly graph: Graph;
+  private readonly plans = new Map<string, Plan>();
+  private readonly cache = new Map<string, unknown>();
+
+  private constructor(graph: Graph, options: SessionOptions) {
+    if (options.isa !== undefined) native.setIsa(options.isa);
+    if (options.threads !== undefined) {
+      if (!Number.isInteger(options.threads) || options.threads < 0) fail('E_ARG', `Session: threads must be a non-negative integer, got ${options.threads}`);
+      native.setThreads(options.threads);
+    }
+    for (const [name, t] of Object.entries(options.freeze ?? {})) {
+      const at = graph.inputs.findIndex((i) => i.name === name);
+      if (at < 0) fail('E_ARG', `Session: freeze names '${name}', which is not an input (inputs: ${graph.inputs.map((i) => i.name).join(', ')})`);
+      if (!(t instanceof Tensor)) fail('E_ARG', `Session: freeze['${name}'] must be a Tensor`);
+      if (t.dtype !== graph.inputs[at].dtype) fail('E_DTYPE', `Session: freeze['${name}'] must be ${graph.inputs[at].dtype}, got ${t.dtype}`);
+      graph.constants.set(name, t);
+      graph.inputs.splice(at, 1);
+    }
+    const known = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.nodes.flatMap((n) => n.outputs)]);
+    for (const name of options.outputs ?? []) {
+      if (!known.has(name)) fail('E_ARG', `Session: outputs names '${name}', which no node produces`);
+      if (!graph.isGraphOutput(name)) graph.outputs.push({ name, dtype: 'float32', shape: [] });
+    }
+    this.passes = options.optimize === false ? undefined : optimize(graph);
+    for (const n of graph.nodes) {
+      if (!handlerFor(n)) fail('E_UNSUPPORTED_OP', `${describeNode(n)} is not supported by lowbit${n.domain ? '' : ` (opset ${graph.opset})`}`);
+    }
+    this.graph = graph;
+    this.inputNames = graph.inputs.map((i) => i.name);
+    this.outputNames = graph.outputs.map((o) => o.name);
+    this.inputMetadata = graph.inputs.map(meta);
+    this.outputMetadata = graph.outputs.map(meta);
+  }
+
+  /** Loads a model from a file path or bytes. */
+  static async create(model: string | Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    if (typeof model === 'string') {
+      const bytes = await fs.promises.readFile(model).catch((err: Error) => fail('E_ARG', `cannot read model '${model}': ${err.message}`));
+      return new Session(importModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { baseDir: path.dirname(path.resolve(model)) }), options);
+    }
+    return Session.createSync(model, options);
+  }
+
+  static createSync(model: string | Uint8Array, options: SessionOptions = {}): Session {
+    if (typeof model === 'string') {
+      let bytes: Buffer;
+      try {
+        bytes = fs.readFileSync(model);
+      } catch (err) {
+        fail('E_ARG', `cannot read model '${model}': ${(err as Error).message}`);
+      }
+      return new Session(importModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { baseDir: path.dirname(path.resolve(model)) }), options);
+    }
+    if (!(model instanceof Uint8Array)) fail('E_ARG', `Session.create: the model must be a file path or a Uint8Array, got ${typeof model}`);
+    return new Session(importModel(model), options);
+  }
+
+  /** Runs the model; resolves with every output. Does not block the event loop on real work. */
+  async run(feeds: Feeds): Promise<Results> {
+    const { plan, inputs, outputs, results } = this.prepare(feeds);
+    await plan.program.run(inputs, plan.inputs.map((i) => i.offset), outputs.arrays, outputs.offsets);
+    return results;
+  }
+
+  /** Runs the model on the calling thread. */
+  runSync(feeds: Feeds): Results {
+    const { plan, inputs, outputs, results } = this.prepare(feeds);
+    plan.program.runSync(inputs, plan.inputs.map((i) => i.offset), outputs.arrays, outputs.offsets);
+    return results;
+  }
+
+  /** The steps planned for these input shapes (node names and inserted layout changes). */
+  planFor(shapes: Record<string, readonly number[]>): { steps: string[]; arenaBytes: number } {
+    const plan = this.planFor_(shapes);
+    return { steps: plan.labels, arenaBytes: plan.program.arenaBytes };
+  }
+
+  /**
+   * Runs the model `runs` times on these feeds with every step timed; returns
+   * the steps, slowest first, with their share of the time.
+   */
+  async profile(feeds: Feeds, runs = 10): Promise<{ label: string; ms: number; share: number }[]> {
+    const { plan } = this.prepare(feeds);
+    plan.program.setProfiling(true);
+    try {
+      for (let i = 0; i < runs; i++) this.runSync(feeds);
+      const steps = plan.program.profile();
+      const total = steps.reduce((a, s) => a + s.seconds, 0) || 1;
+      return steps.map((s) => ({ label: s.label, ms: (1000 * s.seconds) / runs, share: s.seconds / total })).sort((a, b) => b.ms - a.ms);
+    } finally {
+      plan.program.setProfiling(false);
+    }
+  }
+
+  private prepare(feeds: Feeds) {
+    if (feeds === null || typeof feeds !== 'object') fail('E_ARG', 'run: feeds must be an object of input name -> Tensor');
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputNames.includes(name)) fail('E_ARG', `run: '${name}' is not an input of this model (inputs: ${this.inputNames.join(', ')})`);
+    }
+    const shapes: Record<string, readonly number[]> = {};
+    const inputs: ArrayBufferView[] = [];
+    for (const info of this.graph.inputs) {
+      const t = feeds[info.name];
+      if (t === undefined) fail('E_ARG', `run: input '${info.name}' is missing`);
+      if (!(t instanceof Tensor)) fail('E_ARG', `run: input '${info.name}' must be a Tensor`);
+      if (t.dtype !== info.dtype) fail('E_DTYPE', `run: input '${info.name}' must be ${info.dtype}, got ${t.dtype}`);
+      if (t.shape.length !== info.shape.length) fail('E_SHAPE', `run: input '${info.name}' must have rank ${info.shape.length} ([${info.shape.join(', ')}]), got [${t.shape.join(', ')}]`);
+      info.shape.forEach((d, i) => {
+        if (typeof d === 'number' && d !== t.shape[i]) fail('E_SHAPE', `run: input '${info.name}' dimension ${i} must be ${d} ([${info.shape.join(', ')}]), got [${t.shape.join(', ')}]`);
+      });
+      shapes[info.name] = t.shape;
+      inputs.push(t.data as ArrayBufferView);
+    }
+    const plan = this.planFor_(shapes);
+    const results: Results = {};
+    const arrays: ArrayBufferView[] = [];
+    const offsets: number[] = [];
+    for (const o of plan.outputs) {
+      const data = new (arrayClass(o.dtype))(o.shape.reduce((a, b) => a * b, 1));
+      results[o.name] = new Tensor(o.dtype, data as never, o.shape);
+      if (o.offset >= 0) {
+        arrays.push(data);
+        offsets.push(o.offset);
+      } else {
+        data.set(this.constantOutputs.get(plan)!.get(o.name)!.data as never);
+      }
+    }
+    return { plan, inputs, outputs: { arrays, offsets }, results };
+  }
+
+  private readonly constantOutputs = new Map<Plan, Map<string, Tensor>>();
+
+  private planFor_(shapes: Record<string, readonly number[]>): Plan {
+    const key = this.inputNames.map((n) => (shapes[n] ?? []).join('x')).join(';');
+    const hit = this.plans.get(key);
+    if (hit) return hit;
+    const p = new Planner(this.graph, new Map(), this.cache);
+    for (const [name, t] of this.graph.constants) p.constant(name, t);
+    for (const info of this.graph.inputs) p.values.set(info.name, { name: info.name, dtype: info.dtype, shape: [...shapes[info.name]], layout: 'nchw' });
+    for (const node of this.graph.nodes) {
+      const inputs = node.inputs.map((name) => {
+        if (name === '') return undefined;
+        const v = p.value(name);
+        if (!v) fail('E_MODEL_INVALID', `${describeNode(node)} reads '${name}', which nothing produces`);
+        return v;
+      });
+      try {
+        handlerFor(node)!(p, node, inputs);
+      } catch (err) {
+        if (err instanceof LowbitError && !err.message.includes(node.name)) throw new LowbitError(err.code, `${describeNode(node)}: ${err.message}`);
+        throw err;
+      }
+    }
+    const consts = new Map<string, Tensor>();
+    const outNames: string[] = [];
+    for (const o of this.graph.outputs) {
+      let v = p.value(o.name);
+      if (!v) fail('E_MODEL_INVALID', `output '${o.name}' is never produced`);
+      v = toNchw(p, v);
+      if (v.constant) consts.set(o.name, v.constant);
+      p.values.set(`${o.name}#out`, v.constant ? v : { name: o.name, dtype: v.dtype, shape: v.shape, layout: 'nchw', aliasOf: v });
+      outNames.push(`${o.name}#out`);
+    }
+    const plan = p.finish(this.inputNames as string[], outNames);
+    plan.outputs.forEach((o, i) => (o.name = this.graph.outputs[i].name));
+    this.constantOutputs.set(plan, consts);
+    if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value as string);
+    this.plans.set(key, plan);
+    return plan;
+  }
+}
+
+function meta(v: ValueInfo): ValueMetadata {
+  return { name: v.name, dtype: v.dtype, shape: [...v.shape] };
+}

@@ -1,0 +1,15 @@
+// fp32 GEMM / igemm, 8x8 tiles (8 rows x two vectors; one vector for a
+// narrow last panel), fused epilogue, NEON: the generic tile of
+// common/f32-kernels.h instantiated with this ISA's vector operations.
+#include "f32-ops-neon.h"
+#include "../../common/f32-kernels.h"
+
+namespace lowbit {
+namespace neon {
+
+void f32_gemm(const F32GemmArgs& args, size_t m0, size_t m1, size_t n0, size_t n1) {
+  f32::gemm<F32Ops, 8>(args, m0, m1, n0, n1);
+}
+
+}  // namespace neon
+}  // namespace lowbit

@@ -1,0 +1,146 @@
+// The walk over output pixels every depthwise path shares: for each output pixel
+// of a range of rows, the address of each tap's C input channels, or of the
+// padding row (C bytes of the activation zero point) for taps outside the image.
+// Kernels then run branch-free over the taps.
+//
+// Internal linkage only (static / templates in an anonymous namespace): each ISA
+// folder compiles its own copy with its own flags.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "lowbit/depthwise_s8.h"
+
+namespace lowbit {
+namespace dwconv {
+namespace {
+
+// Thread-local, grown on demand: no allocation once a thread has seen the
+// largest kernel (steps may run on any worker thread, concurrently).
+struct TapScratch {
+  std::vector<const uint8_t*> taps;
+  std::vector<const uint8_t*> taps2;  // the second pixel of a pair
+  std::vector<const uint8_t*> rows;
+  std::vector<ptrdiff_t> offsets;
+};
+
+inline TapScratch& tap_scratch() {
+  thread_local TapScratch scratch;
+  return scratch;
+}
+
+// Fills tap[0, taps) for output pixel ox of the row whose kernel rows start at
+// row[] (nullptr: outside the image); rows_inside: every row[] is inside.
+struct RowWalk {
+  const uint8_t* const* row;
+  const ptrdiff_t* offset;
+  const uint8_t* pad;
+  size_t kh, kw, taps;
+  ptrdiff_t w, sc, dw, span_w, stride_w, pad_left;
+  bool rows_inside;
+
+  inline void taps_of(size_t ox, const uint8_t** tap) const {
+    const ptrdiff_t ix0 = static_cast<ptrdiff_t>(ox) * stride_w - pad_left;
+    if (rows_inside && ix0 >= 0 && ix0 + span_w < w) {
+      const uint8_t* base = row[0] + ix0 * sc;
+      for (size_t t = 0; t < taps; ++t) tap[t] = base + offset[t];
+      return;
+    }
+    for (size_t ky = 0, t = 0; ky < kh; ++ky) {
+      for (size_t kx = 0; kx < kw; ++kx, ++t) {
+        const ptrdiff_t ix = ix0 + static_cast<ptrdiff_t>(kx) * dw;
+        tap[t] = row[ky] != nullptr && ix >= 0 && ix < w ? row[ky] + ix * sc : pad;
+      }
+    }
+  }
+};
+
+// Calls, for every output row of [r0, r1) of the n*oh rows, row_fn(walk, r)
+// with a RowWalk prepared for it; shared by the single and paired walks.
+template <class RowFn>
+inline void for_each_row(const DepthwiseArgs& a, size_t r0, size_t r1, RowFn&& row_fn) {
+  const Conv2dGeometry& g = a.geometry;
+  const size_t kh = g.kh, kw = g.kw, taps = kh * kw, c = a.c;
+  const size_t rounded = (taps + 3) / 4 * 4;
+  TapScratch& s = tap_scratch();
+  if (s.taps.size() < rounded) s.taps.resize(rounded);
+  if (s.taps2.size() < rounded) s.taps2.resize(rounded);
+  if (s.offsets.size() < taps) s.offsets.resize(taps);
+  if (s.rows.size() < kh) s.rows.resize(kh);
+  const uint8_t** row = s.rows.data();
+  ptrdiff_t* offset = s.offsets.data();
+  const auto* x = static_cast<const uint8_t*>(a.x);
+  const uint8_t* pad = a.params->padding_row.data();
+  // Taps past kh*kw (up to a multiple of 4) are the padding row, for kernels
+  // that take taps four at a time.
+  for (size_t t = taps; t < rounded; ++t) s.taps[t] = s.taps2[t] = pad;
+  const ptrdiff_t h = static_cast<ptrdiff_t>(a.h), w = static_cast<ptrdiff_t>(a.w);
+  const ptrdiff_t dh = static_cast<ptrdiff_t>(g.dilation_h), dw = static_cast<ptrdiff_t>(g.dilation_w);
+  const ptrdiff_t sc = static_cast<ptrdiff_t>(c);
+  for (size_t ky = 0, t = 0; ky < kh; ++ky) {
+    for (size_t kx = 0; kx < kw; ++kx, ++t) {
+      offset[t] = (static_cast<ptrdiff_t>(ky) * dh * w + static_cast<ptrdiff_t>(kx) * dw) * sc;
+    }
+  }
+  RowWalk walk{row, offset, pad, kh, kw, taps, w, sc, dw, static_cast<ptrdiff_t>(kw - 1) * dw,
+               static_cast<ptrdiff_t>(g.stride_w), static_cast<ptrdiff_t>(g.pad_left), true};
+  for (size_t r = r0; r < r1; ++r) {
+    const size_t b = r / a.oh, oy = r % a.oh;
+    const ptrdiff_t iy0 = static_cast<ptrdiff_t>(oy * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
+    bool rows_inside = true;
+    for (size_t ky = 0; ky < kh; ++ky) {
+      const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(ky) * dh;
+      const bool inside = iy >= 0 && iy < h;
+      row[ky] = inside ? x + ((static_cast<ptrdiff_t>(b) * h + iy) * w) * sc : nullptr;
+      rows_inside = rows_inside && inside;
+    }
+    walk.rows_inside = rows_inside;
+    row_fn(static_cast<const RowWalk&>(walk), r);
+  }
+}
+
+// Calls pixel(taps, index) for every output pixel of rows [r0, r1) of the
+// n*oh output rows, with index = the pixel's position in [n, oh, ow] order
+// (its output starts at index * c) and taps[t] (t = ky*kw + kx) the address of
+// that tap's input pixel (channel 0) or the padding row. taps[] holds kh*kw
+// rounded up to a multiple of 4 entries; those past kh*kw are the padding row.
+template <class Pixel>
+inline void for_each_pixel(const DepthwiseArgs& a, size_t r0, size_t r1, Pixel&& pixel) {
+  TapScratch& s = tap_scratch();
+  for_each_row(a, r0, r1, [&](const RowWalk& walk, size_t r) __attribute__((always_inline)) {
+    const uint8_t** tap = s.taps.data();  // sized by for_each_row
+    for (size_t ox = 0; ox < a.ow; ++ox) {
+      walk.taps_of(ox, tap);
+      pixel(static_cast<const uint8_t* const*>(tap), r * a.ow + ox);
+    }
+  });
+}
+
+// As for_each_pixel, but two neighbouring pixels of a row at a time:
+// pair(taps_a, taps_b, index_a) for pixels index_a and index_a + 1, then
+// single(taps, index) for the last pixel of a row of odd width. Kernels that
+// interleave two pixels' independent dependency chains run faster.
+template <class Pair, class Single>
+inline void for_each_pixel_pair(const DepthwiseArgs& a, size_t r0, size_t r1, Pair&& pair, Single&& single) {
+  TapScratch& s = tap_scratch();
+  for_each_row(a, r0, r1, [&](const RowWalk& walk, size_t r) __attribute__((always_inline)) {
+    const uint8_t** tap = s.taps.data();  // sized by for_each_row
+    const uint8_t** tap2 = s.taps2.data();
+    size_t ox = 0;
+    for (; ox + 2 <= a.ow; ox += 2) {
+      walk.taps_of(ox, tap);
+      walk.taps_of(ox + 1, tap2);
+      pair(static_cast<const uint8_t* const*>(tap), static_cast<const uint8_t* const*>(tap2), r * a.ow + ox);
+    }
+    if (ox < a.ow) {
+      walk.taps_of(ox, tap);
+      single(static_cast<const uint8_t* const*>(tap), r * a.ow + ox);
+    }
+  });
+}
+
+}  // namespace
+}  // namespace dwconv
+}  // namespace lowbit

@@ -1,0 +1,133 @@
+// gemm_parallel over thread pools of 1 to 5 threads gives the single-threaded
+// result bit for bit on every path (splits along M and along N, int32 and
+// requantized output), and the pool runs every index exactly once whether its
+// workers are spinning, asleep, or busy with another caller.
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "harness.h"
+#include "lowbit/gemm.h"
+#include "lowbit/thread_pool.h"
+
+using namespace lowbit;
+using namespace lowbit_test;
+
+namespace {
+
+struct Problem {
+  size_t m, n, k;
+};
+
+// Above the parallel threshold (~10 us on a path; 2^22 multiply-adds on
+// avx512vnni), some above the wake threshold (~150 us; 2^26 on avx512vnni);
+// few rows (N split) and many rows (M split) for 2..5 threads.
+const Problem kProblems[] = {
+    {520, 530, 250},   // 69M: M split, wakes sleeping workers
+    {33, 777, 300},    // 7.7M: 5 row tiles of 8: M split at 2 threads, N split at 3+
+    {1, 4096, 1100},   // GEMV: N split
+    {7, 1000, 700},    // one row tile: N split, short last panel
+    {300, 64, 1000},   // two column panels: M split
+    {1024, 96, 700},   // 69M, narrow N
+};
+
+std::vector<uint8_t> random_bytes(size_t n) {
+  std::vector<uint8_t> v(n);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto& x : v) x = static_cast<uint8_t>(byte(rng()));
+  return v;
+}
+
+}  // namespace
+
+TEST(gemm_parallel_identical_for_any_thread_count) {
+  std::vector<std::unique_ptr<ThreadPool>> pools;
+  for (size_t t = 2; t <= 5; ++t) pools.push_back(std::make_unique<ThreadPool>(t));
+  for (auto isa : isas_under_test()) {
+    const GemmPath* path = gemm_path(isa);
+    for (const Problem& p : kProblems) {
+      // The scalar reference is slow: keep it to the smaller problems.
+      if (isa == Isa::kRef && p.m * p.n * p.k > (size_t{1} << 24)) continue;
+      for (int variant = 0; variant < 2; ++variant) {
+        const bool requant = variant == 1;
+        const bool a_signed = variant == 1;
+        const std::vector<uint8_t> a = random_bytes(p.m * p.k), b = random_bytes(p.k * p.n);
+        std::vector<int32_t> zb(p.n);
+        for (size_t j = 0; j < p.n; ++j) zb[j] = static_cast<int32_t>(j % 7) - 3;  // per column: row sums run
+        PackedMatrix packed;
+        pack_matrix(*path, b.data(), true, p.k, p.n, p.n, zb, &packed);
+        Requantization rq;
+        rq.mode = RequantMode::kFp32;
+        rq.scale.assign(p.n, 0.0f);
+        for (size_t j = 0; j < p.n; ++j) rq.scale[j] = 1.0f / static_cast<float>(64 * p.k + 13 * j);
+        rq.zero_point = 3;
+        rq.qmin = -128;
+        rq.qmax = 127;
+        rq.out_signed = true;
+
+        GemmArgs g;
+        g.m = p.m;
+        g.a = a.data();
+        g.a_stride = p.k;
+        g.a_signed = a_signed;
+        g.a_zero_point = a_signed ? -5 : 129;
+        g.b = &packed;
+        g.rq = requant ? &rq : nullptr;
+        g.c_stride = p.n;
+        const size_t bytes = p.m * p.n * (requant ? 1 : 4);
+        std::vector<uint8_t> want(bytes), got(bytes);
+        g.c = want.data();
+        gemm(*path, g);
+        for (auto& pool : pools) {
+          // Twice: once after a pause (workers asleep), once right after (spinning).
+          for (int round = 0; round < 2; ++round) {
+            if (round == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            std::memset(got.data(), 0xA5, bytes);
+            g.c = got.data();
+            gemm_parallel(*path, g, *pool);
+            if (std::memcmp(got.data(), want.data(), bytes) != 0) {
+              size_t i = 0;
+              while (got[i] == want[i]) ++i;
+              record_failure(__FILE__, __LINE__,
+                             std::string(isa_name(isa)) + " m=" + std::to_string(p.m) + " n=" + std::to_string(p.n) +
+                                 " k=" + std::to_string(p.k) + (requant ? " requantized" : " int32") + ", " +
+                                 std::to_string(pool->threads()) + " threads: first difference at byte " +
+                                 std::to_string(i));
+            }
+          }
+        }
+        RETURN_IF_FAILED();
+      }
+    }
+  }
+}
+
+TEST(thread_pool_runs_every_index_once) {
+  for (size_t threads : {2, 3, 8}) {  // 8 > cores on small machines: no spinning
+    ThreadPool pool(threads);
+    for (int call = 0; call < 200; ++call) {
+      const size_t count = 1 + static_cast<size_t>(call % 37);
+      std::vector<std::atomic<int>> hits(count);
+      for (auto& h : hits) h.store(0);
+      pool.parallel_for(count, [&](size_t i) { hits[i].fetch_add(1); }, call % 3 != 0);
+      for (size_t i = 0; i < count; ++i) CHECK_EQ(hits[i].load(), 1);
+      // Now and then let the workers fall asleep between calls.
+      if (call % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      RETURN_IF_FAILED();
+    }
+  }
+}
+
+TEST(thread_pool_second_caller_runs_inline) {
+  ThreadPool pool(2);
+  std::atomic<size_t> total{0};
+  auto caller = [&] {
+    for (int call = 0; call < 300; ++call) pool.parallel_for(5, [&](size_t i) { total.fetch_add(i + 1); });
+  };
+  std::thread other(caller);
+  caller();
+  other.join();
+  CHECK_EQ(total.load(), size_t{2 * 300 * 15});
+}

@@ -1,0 +1,2 @@
+const { benchModel } = require('./dist/bench/model.js');
+benchModel({ budgetMs: 800 }).catch(e => { console.error(e); process.exit(1); });
