@@ -1,5 +1,7 @@
 // npm run bench [-- SUITE...] [--json FILE] [--quick] [--threads 1,2] [--shapes MxKxN,...] [--budget MS]
-// Suites: gemm (default), binary. Prints medians, GOPS and ratios against
+// Suites: gemm (default), binary, conv (fp32 convolutions), qconv (int8
+// convolutions), ops (fp32 elementwise/pool/layout), model (the classifier, fp32
+// and QDQ int8, and the run floor). Prints medians, GOPS and ratios against
 // onnxruntime-node measured in the same process; --json writes every result
 // with the machine record (CPU, features, kernel path, cores, threads, Node,
 // build flags) so another machine's file can be compared with it:
@@ -7,6 +9,10 @@
 // --threads: thread counts for every shape (default 1, and 1 and 2 for 1024^3).
 import * as fs from 'node:fs';
 import { benchBinary } from './binary';
+import { benchConv } from './conv';
+import { benchFp32Ops } from './fp32-ops';
+import { benchModel } from './model';
+import { benchQconv } from './qconv';
 import { benchGemm, GemmBenchOptions, Shape3 } from './gemm';
 import { machine, Measurement } from './harness';
 
@@ -58,7 +64,11 @@ async function main(): Promise<void> {
     console.log(`\n== ${s}`);
     if (s === 'gemm') results.push(...(await benchGemm(gemm)));
     else if (s === 'binary') results.push(...(await benchBinary({ budgetMs: quick ? 100 : 400 })));
-    else throw new Error(`unknown suite '${s}' (available: gemm, binary)`);
+    else if (s === 'conv') results.push(...(await benchConv({ budgetMs: quick ? 100 : 400 })));
+    else if (s === 'qconv') results.push(...(await benchQconv({ budgetMs: quick ? 100 : 400 })));
+    else if (s === 'ops') results.push(...(await benchFp32Ops({ budgetMs: quick ? 100 : 300 })));
+    else if (s === 'model') results.push(...(await benchModel({ budgetMs: quick ? 200 : 600, threads: gemm.threads })));
+    else throw new Error(`unknown suite '${s}' (available: gemm, binary, conv, qconv, ops, model)`);
   }
   if (json) {
     fs.writeFileSync(json, JSON.stringify({ machine: m, results }, null, 2));
