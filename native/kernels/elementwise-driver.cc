@@ -2,6 +2,7 @@
 // plan row by row, and splitting a large call over the thread pool. Every
 // output element is computed by one row-kernel call, the same way, whatever
 // the split. Plain C++, compiled without ISA flags.
+#include <vector>
 #include <algorithm>
 
 #include "lowbit/elementwise.h"
@@ -111,6 +112,25 @@ void run_plan(const BroadcastPlan& in, ThreadPool* pool, const Run& run) {
 void binary_f32(const ElementwisePath& path, BinaryOp op, const BroadcastPlan& plan, const float* a,
                 const float* b, float* out, float lo, float hi, ThreadPool* pool) {
   run_plan(plan, pool, [&](const Block& k) {
+    // NHWC per-channel broadcast (x[N,H,W,C] op s[N,1,1,C], an SE block): rows
+    // of only C elements leave the vector loop mostly in its scalar tail. When a
+    // and out are contiguous and b repeats one row, R rows become one row of R*C
+    // elements against b repeated R times (the same element-wise operations, so
+    // the same results).
+    const bool repeat_b = k.sa == 1 && k.sb == 1 && k.b_row == 0 && k.a_row == k.n && k.out_row == k.n;
+    if (repeat_b && k.n < 64 && k.rows >= 2) {
+      const size_t r = std::min(k.rows, (256 + k.n - 1) / k.n);
+      thread_local std::vector<float> repeated;
+      repeated.resize(r * k.n);
+      for (size_t i = 0; i < r; ++i) std::copy(b + k.b, b + k.b + k.n, repeated.data() + i * k.n);
+      const size_t groups = k.rows / r, wide = r * k.n;
+      path.binary_f32(op, a + k.a, 1, wide, repeated.data(), 1, 0, out + k.out, groups, wide, lo, hi);
+      const size_t done = groups * r;
+      if (done < k.rows) {
+        path.binary_f32(op, a + k.a + done * k.n, 1, k.n, b + k.b, 1, 0, out + k.out + done * k.n, k.rows - done, k.n, lo, hi);
+      }
+      return;
+    }
     path.binary_f32(op, a + k.a, k.sa, k.a_row, b + k.b, k.sb, k.b_row, out + k.out, k.rows, k.n, lo, hi);
   });
 }
