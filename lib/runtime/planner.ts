@@ -47,7 +47,7 @@ export class Planner {
   private readonly nhwcCopies = new Map<RtValue, RtValue>();
   private tmp = 0;
 
-  constructor(readonly graph: Graph, readonly handlers: Map<string, Handler>,
+  constructor(readonly graph: Graph,
               /** Survives across plans of one session: packed weights and the like. */
               readonly cache: Map<string, unknown>) {}
 
@@ -119,7 +119,7 @@ export class Planner {
     if (hit) return hit;
     let out: RtValue;
     if (v.constant) {
-      out = v; // constants are kept in logical (NCHW) order; physicalTensor() permutes on use
+      // Constants stay in logical (NCHW) order; physicalTensor() permutes on use.
       out = { ...v, name: `${v.name}#${layout}`, layout };
     } else if (layoutIsFree(v.shape)) {
       out = { name: `${v.name}#${layout}`, dtype: v.dtype, shape: v.shape, layout, aliasOf: v };

@@ -193,7 +193,7 @@ export class Session {
     const key = this.inputNames.map((n) => (shapes[n] ?? []).join('x')).join(';');
     const hit = this.plans.get(key);
     if (hit) return hit;
-    const p = new Planner(this.graph, new Map(), this.cache);
+    const p = new Planner(this.graph, this.cache);
     for (const [name, t] of this.graph.constants) p.constant(name, t);
     for (const info of this.graph.inputs) p.values.set(info.name, { name: info.name, dtype: info.dtype, shape: [...shapes[info.name]], layout: 'nchw' });
     for (const node of this.graph.nodes) {

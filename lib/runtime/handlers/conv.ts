@@ -8,7 +8,7 @@ import { convAutoPads, type Activation, type AutoPad } from '../../ops/conv';
 import { OutputStage } from '../../ops/gemm';
 import { Tensor } from '../../tensor/tensor';
 import type { Handler, Planner } from '../planner';
-import { elementCount, RtValue } from '../value';
+import type { RtValue } from '../value';
 import { toNchw, toNhwc } from './layout';
 import { clampRange } from './quant';
 
@@ -197,4 +197,3 @@ export const convHandlers: Record<string, Handler> = {
   ConvInteger: convInteger,
 };
 
-export { elementCount };

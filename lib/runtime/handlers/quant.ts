@@ -6,7 +6,7 @@ import * as ops from '../../ops';
 import { OutputStage } from '../../ops/gemm';
 import { Tensor } from '../../tensor/tensor';
 import type { Handler, Planner } from '../planner';
-import { elementCount, physicalShape, RtValue } from '../value';
+import { elementCount, RtValue } from '../value';
 import { toNchw } from './layout';
 
 function need(node: Node, v: RtValue | undefined, what: string): RtValue {
@@ -141,7 +141,6 @@ export const quantHandlers: Record<string, Handler> = {
   QLinearMatMul: qlinearMatMul,
 };
 
-export { physicalShape };
 
 /** lowbit.Lut8 (from the QDQ pass): DequantizeLinear -> f -> QuantizeLinear as one table lookup. */
 export const lut8: Handler = (p, node, [x0, xs, xz, ys, yz]) => {
