@@ -109,6 +109,12 @@ export interface Binding {
   dequantizeLinear(x: Operand<Int8Array | Uint8Array | Int32Array>, outer: number, channels: number, inner: number,
                    scale: Float32Array, zeroPoint: Int32Array, out: Operand<Float32Array>, program?: NativeProgram): void;
   quantizeMultiplier(scale: number): [multiplier: number, shift: number];
+  /** ONNX DynamicQuantizeLinear: uint8 y, and its scale and zero point, from x's own range. */
+  dynamicQuantizeLinear(x: Operand<Float32Array>, n: number, y: Operand<Uint8Array>, yScale: Operand<Float32Array>,
+                        yZeroPoint: Operand<Uint8Array>, program?: NativeProgram): void;
+  /** out[m x n] = dynamic-quantized x times int8 w, scaled by x scale * wScale, plus bias: float32. */
+  dynamicGemm(w: NativePackedMatrix, x: Operand<Float32Array>, m: number, wScale: Float32Array,
+              bias: Float32Array | null, out: Operand<Float32Array>, program?: NativeProgram): void;
 }
 
 // ---- Binary (1-bit) operations (native/addon/binary_binding.cc; docs/binary.md).

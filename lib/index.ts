@@ -12,6 +12,8 @@ export { Session } from './runtime/session';
 export type { SessionOptions, Feeds, Results, ValueMetadata } from './runtime/session';
 export { quantizeStatic, quantizeStaticDetailed } from './quant/static';
 export type { StaticOptions, StaticResult } from './quant/static';
+export { quantizeDynamic, quantizeDynamicDetailed } from './quant/dynamic';
+export type { DynamicOptions, DynamicResult } from './quant/dynamic';
 export { MinMaxObserver, MovingAverageMinMaxObserver, PercentileObserver, EntropyObserver, MseObserver, makeObserver } from './quant/observers';
 export type { CalibrationMethod, Observer } from './quant/observers';
 export { renderTextLines } from './quant/data/textlines';

@@ -4,6 +4,7 @@ export { requantize, quantizeMultiplier } from './requantize';
 export type { RequantizeOptions, RequantMode } from './requantize';
 export { quantizeLinear, dequantizeLinear, quantizeLinearInto, dequantizeLinearInto } from './quantize';
 export type { QuantizeOptions } from './quantize';
+export { dynamicQuantizeLinear, dynamicQuantizeLinearInto, dynamicGemmInto, dynamicMatmul } from './dynamic';
 export type { ParamValue } from './params';
 export { Program, isSlot } from './program';
 export type { Slot, Operand } from './program';

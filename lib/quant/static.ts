@@ -57,12 +57,12 @@ export interface StaticResult {
 
 const QUANTIZABLE = new Set(['Conv', 'MatMul', 'Gemm']);
 
-function loadGraph(model: string | Uint8Array): { graph: Graph; bytes: number } {
+export function loadGraph(model: string | Uint8Array): { graph: Graph; bytes: number } {
   if (typeof model === 'string') {
     const g = importModelFile(model);
     return { graph: g, bytes: require('node:fs').statSync(model).size as number };
   }
-  if (!(model instanceof Uint8Array)) fail('E_ARG', 'quantizeStatic: the model must be a file path or a Uint8Array');
+  if (!(model instanceof Uint8Array)) fail('E_ARG', 'the model must be a file path or a Uint8Array');
   return { graph: importModel(model), bytes: model.length };
 }
 

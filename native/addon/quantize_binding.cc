@@ -6,9 +6,11 @@
 #include "args.h"
 #include "op_call.h"
 #include "bindings.h"
+#include "lowbit/dynamic_quant.h"
 #include "lowbit/fixedpoint.h"
 #include "lowbit/gemm.h"
 #include "lowbit/quantize.h"
+#include "lowbit/thread_pool.h"
 #include "state.h"
 #include "wrapped.h"
 
@@ -126,12 +128,74 @@ Napi::Value QuantizeMultiplier(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// dynamicQuantizeLinear(x: Float32Array, n, y: Uint8Array, yScale: Float32Array(1), yZeroPoint: Uint8Array(1)[, program])
+Napi::Value DynamicQuantizeLinear(const Napi::CallbackInfo& info) {
+  OpCall call(info, "dynamicQuantizeLinear", 5);
+  const Args& args = call.args();
+  const size_t n = args.size(1, "n");
+  const lowbit::BufferRef x = call.tensor<float>(0, "x", napi_float32_array, n);
+  const lowbit::BufferRef y = call.tensor<uint8_t>(2, "y", napi_uint8_array, n);
+  const lowbit::BufferRef scale = call.tensor<float>(3, "yScale", napi_float32_array, 1);
+  const lowbit::BufferRef zp = call.tensor<uint8_t>(4, "yZeroPoint", napi_uint8_array, 1);
+  const lowbit::QuantizePath* path = &lowbit::quantize_path(active_isa());
+  return call.finish("dynamicQuantizeLinear", [=](uint8_t* arena) {
+    lowbit::DynamicParams p;
+    lowbit::dynamic_quantize_linear(*path, x.get<const float>(arena), n, y.get<uint8_t>(arena), &p);
+    *scale.get<float>(arena) = p.scale;
+    *zp.get<uint8_t>(arena) = static_cast<uint8_t>(p.zero_point);
+  }, 2.0 * static_cast<double>(n));
+}
+
+// dynamicGemm(w: PackedMatrix (int8), x: Float32Array, m, wScale: Float32Array(1|n), bias: Float32Array(n)|null,
+//             out: Float32Array[, program]): x quantized per tensor at run time, int8 GEMM, float32 out.
+Napi::Value DynamicGemm(const Napi::CallbackInfo& info) {
+  OpCall call(info, "dynamicGemm", 6);
+  const Args& args = call.args();
+  const PackedMatrixHandle& handle = PackedMatrixHandle::From(args, 0, "w");
+  const lowbit::PackedMatrix* w = &handle.packed();
+  if (w->isa != active_isa()) {
+    args.fail(kIsa, std::string("w was packed for the ") + lowbit::isa_name(w->isa) +
+                        " path but the active path is " + lowbit::isa_name(active_isa()) + "; pack it again");
+  }
+  if (!w->b_signed) args.fail(kDtype, "w must be int8 (packed from an Int8Array)");
+  const size_t m = args.size(2, "m");
+  const lowbit::BufferRef x = call.tensor<float>(1, "x", napi_float32_array, checked_mul(args, m, w->k, "x"));
+  size_t scale_count = 0;
+  const float* ws = args.params<float>(3, "wScale", napi_float32_array, w->n, &scale_count);
+  for (size_t i = 0; i < scale_count; ++i) {
+    if (!std::isfinite(ws[i])) args.fail(kRange, "wScale[" + std::to_string(i) + "] must be finite");
+  }
+  std::vector<float> scales(ws, ws + scale_count);
+  std::vector<float> bias;
+  if (!args.is_null(4)) {
+    const float* b = args.typed<float>(4, "bias", napi_float32_array, w->n);
+    bias.assign(b, b + w->n);
+  }
+  const lowbit::BufferRef out = call.tensor<float>(5, "out", napi_float32_array, checked_mul(args, m, w->n, "out"));
+  call.keep(args[0].As<Napi::Object>());
+  const lowbit::GemmPath* gemm_path = &active_gemm_path();
+  const lowbit::QuantizePath* quantize_path = &lowbit::quantize_path(active_isa());
+  return call.finish("dynamicGemm", [=](uint8_t* arena) {
+    lowbit::DynamicGemmArgs d;
+    d.m = m;
+    d.x = x.get<const float>(arena);
+    d.w = w;
+    d.w_scale = scales.data();
+    d.w_scale_count = scales.size();
+    d.bias = bias.empty() ? nullptr : bias.data();
+    d.out = out.get<float>(arena);
+    lowbit::dynamic_gemm(*gemm_path, *quantize_path, d, lowbit::default_thread_pool());
+  }, 2.0 * static_cast<double>(m) * static_cast<double>(w->n) * static_cast<double>(w->k));
+}
+
 }  // namespace
 
 void register_quantize(Napi::Env env, Napi::Object exports) {
   exports.Set("requantize", Napi::Function::New(env, Requantize, "requantize"));
   exports.Set("quantizeLinear", Napi::Function::New(env, QuantizeLinear, "quantizeLinear"));
   exports.Set("dequantizeLinear", Napi::Function::New(env, DequantizeLinear, "dequantizeLinear"));
+  exports.Set("dynamicQuantizeLinear", Napi::Function::New(env, DynamicQuantizeLinear, "dynamicQuantizeLinear"));
+  exports.Set("dynamicGemm", Napi::Function::New(env, DynamicGemm, "dynamicGemm"));
   exports.Set("quantizeMultiplier", Napi::Function::New(env, QuantizeMultiplier, "quantizeMultiplier"));
 }
 

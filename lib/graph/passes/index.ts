@@ -2,6 +2,7 @@
 import type { Graph } from '../ir';
 import { foldBatchNorm } from './fold-batchnorm';
 import { fuseActivations, matchHardSwish, removeDeadNodes } from './fuse-activations';
+import { fuseDynamicMatMul } from './fuse-dynamic';
 import { fuseQdq, fuseQuantizedUnary } from './fuse-qdq';
 
 export interface PassReport {
@@ -11,6 +12,7 @@ export interface PassReport {
   activationsFused: number;
   qdqFused: number;
   lookupTables: number;
+  dynamicMatMuls: number;
 }
 
 export function optimize(g: Graph): PassReport {
@@ -19,10 +21,11 @@ export function optimize(g: Graph): PassReport {
   const hardSwishMatched = matchHardSwish(g);
   const qdqFused = fuseQdq(g);
   const lookupTables = fuseQuantizedUnary(g);
+  const dynamicMatMuls = fuseDynamicMatMul(g);
   const activationsFused = fuseActivations(g);
   removeDeadNodes(g);
   g.sortTopologically();
-  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables };
+  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables, dynamicMatMuls };
 }
 
-export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary };
+export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary, fuseDynamicMatMul };

@@ -4,7 +4,7 @@ import type { Node } from '../../graph/ir';
 import type { Handler } from '../planner';
 import { convHandlers } from './conv';
 import { elementwiseHandlers, gatherData } from './elementwise';
-import { lut8, quantHandlers } from './quant';
+import { dynamicMatMul, lut8, quantHandlers } from './quant';
 import { shapeHandlers } from './shape';
 
 const DEFAULT_DOMAIN: Record<string, Handler> = {
@@ -19,6 +19,7 @@ const DEFAULT_DOMAIN: Record<string, Handler> = {
 /** Nodes the graph passes create (not in any model file). */
 const LOWBIT_DOMAIN: Record<string, Handler> = {
   Lut8: lut8,
+  DynamicMatMul: dynamicMatMul,
 };
 
 export function handlerFor(node: Node): Handler | undefined {

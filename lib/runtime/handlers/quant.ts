@@ -134,8 +134,39 @@ const qlinearMatMul: Handler = (p, node, inputs) => {
   return p.step(node.name, [a], [out], (ins, outs, program) => ops.gemmInto(packed, ins[0], m, aZp, outs[0], stage, program));
 };
 
+/** ONNX DynamicQuantizeLinear: uint8 y with the scale and zero point of x's own range. */
+const dynamicQuantizeLinear: Handler = (p, node, [x0]) => {
+  const x = need(node, x0, 'x');
+  if (x.dtype !== 'float32') fail('E_DTYPE', `${describeNode(node)}: x must be float32, got ${x.dtype}`);
+  const n = elementCount(x.shape);
+  const y = p.output(node.outputs[0], 'uint8', x.shape, x.layout);
+  const s = p.output(node.outputs[1] || `${node.name}:scale`, 'float32', []);
+  const z = p.output(node.outputs[2] || `${node.name}:zero_point`, 'uint8', []);
+  return p.step(node.name, [x], [y, s, z], (ins, outs, program) => ops.dynamicQuantizeLinearInto(ins[0], n, outs[0], outs[1], outs[2], program));
+};
+
+/**
+ * lowbit.DynamicMatMul (from the dynamic-quantization pass): x [..., K] float32,
+ * w int8 [K, N] constant, w_scale (1 or N), optional bias [N]: float32 [..., N].
+ */
+export const dynamicMatMul: Handler = (p, node, [x0, w0, ws0, b0]) => {
+  const x1 = need(node, x0, 'x');
+  if (x1.dtype !== 'float32') fail('E_DTYPE', `${describeNode(node)}: x must be float32, got ${x1.dtype}`);
+  const w = constant(p, node, w0, 'w');
+  if (w.dtype !== 'int8') p.fail(node, `w must be int8, got ${w.dtype}`);
+  const packed = packedWeights(p, node, w, new Int32Array(1));
+  const ws = floats(constant(p, node, ws0, 'w_scale'));
+  if (ws.length !== 1 && ws.length !== packed.n) fail('E_SHAPE', `${describeNode(node)}: w_scale has ${ws.length} values, expected 1 or ${packed.n}`);
+  const bias = b0 ? floats(constant(p, node, b0, 'bias')) : null;
+  if (bias && bias.length !== packed.n) fail('E_SHAPE', `${describeNode(node)}: bias has ${bias.length} values, expected ${packed.n}`);
+  const { a, m } = rowsOf(p, node, x1, packed.k);
+  const out = p.output(node.outputs[0], 'float32', [...a.shape.slice(0, -1), packed.n]);
+  return p.step(node.name, [a], [out], (ins, outs, program) => ops.dynamicGemmInto(packed, ins[0], m, ws, bias, outs[0], program));
+};
+
 export const quantHandlers: Record<string, Handler> = {
   QuantizeLinear: quantizeLinear,
+  DynamicQuantizeLinear: dynamicQuantizeLinear,
   DequantizeLinear: dequantizeLinear,
   MatMulInteger: matMulInteger,
   QLinearMatMul: qlinearMatMul,
