@@ -11,6 +11,9 @@ import { Tensor } from '../tensor/tensor';
 import { arrayClass } from '../tensor/dtype';
 import { batchOf, renderTextLines } from '../quant/data/textlines';
 import { readNpy } from '../quant/data/npy';
+import { imageFiles, imageFolderBatches } from '../quant/data/images';
+import { quantizeDynamicDetailed } from '../quant/dynamic';
+import { layerTable, renderReportHtml } from '../quant/report';
 
 /** --flag value / --flag=value / --switch parsing with the flags a command accepts. */
 export function parseArgs(argv: string[], valued: string[], switches: string[]): { positional: string[]; flags: Record<string, string | true> } {
@@ -33,8 +36,20 @@ export function parseArgs(argv: string[], valued: string[], switches: string[]):
   return { positional, flags };
 }
 
-/** Calibration batches: a folder of .npy files (one batch each), or rendered text lines ("textlines:N"). */
-function calibration(spec: string, batch: number): Feeds[] {
+const numbers = (v: string | true | undefined, what: string): number[] | undefined => {
+  if (v === undefined) return undefined;
+  if (v === true) fail('E_ARG', `--${what} needs a value`);
+  const list = v.split(',').map(Number);
+  if (list.some((x) => !Number.isFinite(x))) fail('E_ARG', `--${what}: expected numbers separated by commas, got '${v}'`);
+  return list;
+};
+
+/**
+ * Calibration batches: rendered text lines ("textlines:N"), a folder of .npy
+ * batches (named after the input), or a folder of images (decoded with sharp,
+ * sized and laid out as the model's input says unless --size/--layout say otherwise).
+ */
+function calibration(spec: string, batch: number, model: string, flags: Record<string, string | true>): Iterable<Feeds> | AsyncIterable<Feeds> & { batches: number } {
   const m = /^textlines:(\d+)$/.exec(spec);
   if (m) {
     const lines = renderTextLines(Number(m[1]), { seed: 1 });
@@ -45,10 +60,25 @@ function calibration(spec: string, batch: number): Feeds[] {
     }
     return out;
   }
-  if (!fs.existsSync(spec) || !fs.statSync(spec).isDirectory()) fail('E_ARG', `--calib ${spec}: not a folder (give a folder of .npy batches, or textlines:N)`);
+  if (!fs.existsSync(spec) || !fs.statSync(spec).isDirectory()) fail('E_ARG', `--calib ${spec}: not a folder (give a folder of images or of .npy batches, or textlines:N)`);
   const files = fs.readdirSync(spec).filter((f) => f.endsWith('.npy')).sort();
-  if (files.length === 0) fail('E_ARG', `--calib ${spec}: no .npy files in the folder`);
-  return files.map((f) => ({ [path.basename(f, '.npy').split('.')[0]]: readNpy(path.join(spec, f)) }));
+  if (files.length > 0) return files.map((f) => ({ [path.basename(f, '.npy').split('.')[0]]: readNpy(path.join(spec, f)) }));
+  if (imageFiles(spec).length === 0) fail('E_ARG', `--calib ${spec}: no images and no .npy files in the folder`);
+  const g = importModelFile(model);
+  const input = g.inputs[0];
+  const dims = input.shape;
+  let layout = (flags.layout ?? (dims.length === 4 && (dims[3] === 3 || dims[3] === 1) && dims[1] !== 3 && dims[1] !== 1 ? 'nhwc' : 'nchw')) as string;
+  if (layout !== 'nchw' && layout !== 'nhwc') fail('E_ARG', `--layout must be nchw or nhwc, got '${layout}'`);
+  let [h, w] = layout === 'nhwc' ? [dims[1], dims[2]] : [dims[2], dims[3]];
+  const size = numbers(typeof flags.size === 'string' ? flags.size.replace('x', ',') : flags.size, 'size');
+  if (size) [w, h] = size;
+  if (typeof w !== 'number' || typeof h !== 'number') fail('E_ARG', `the model input '${input.name}' is [${dims.join(', ')}]: give the image size with --size WxH`);
+  const c = layout === 'nhwc' ? dims[3] : dims[1];
+  return imageFolderBatches(spec, {
+    input: input.name, width: w, height: h, layout: layout as 'nchw' | 'nhwc', channels: c === 1 ? 1 : 3, batch,
+    mean: numbers(flags.mean, 'mean'), std: numbers(flags.std, 'std'), scale: numbers(flags.scale, 'scale')?.[0],
+    fit: flags.fit as 'fill' | 'cover' | 'contain' | undefined, limit: flags.limit !== undefined ? Number(flags.limit) : undefined,
+  });
 }
 
 function progressBar(total: number): (done: number) => void {
@@ -68,28 +98,65 @@ export function printReport(r: StaticResult, log: (l: string) => void = console.
   log('');
   log(`${'weights of'.padEnd(36)} ${'min'.padStart(9)} ${'max'.padStart(9)} channels`);
   for (const w of r.weights) log(`${`${w.node} (${w.opType})`.slice(0, 36).padEnd(36)} ${w.min.toFixed(3).padStart(9)} ${w.max.toFixed(3).padStart(9)} ${w.channels}`);
+  if (r.layers) {
+    log('');
+    log('per-layer error of the quantized model against fp32 (first calibration batch):');
+    for (const l of layerTable(r.layers)) log(l);
+    for (const o of r.outputs ?? []) log(`output ${o.name}: SQNR ${o.sqnr.toFixed(1)} dB`);
+  }
 }
 
+const QUANTIZE_USAGE = `usage: lowbit quantize in.onnx -o out.onnx --calib DIR|textlines:N [options]
+       lowbit quantize in.onnx -o out.onnx --dynamic [--per-tensor] [--exclude ...]
+  --method minmax|moving-average|percentile|entropy|mse   (default minmax)
+  --per-tensor            one weight scale per tensor (default: per output channel)
+  --activation uint8|int8 --reduce-range --percentile P
+  --exclude NAME,..  --exclude-op TYPE,..    leave these nodes in fp32
+  --report out.html       per-layer SQNR table, and an HTML page with charts
+  image folders: --size WxH --layout nchw|nhwc --mean a,b,c --std a,b,c --scale S --fit fill|cover|contain --limit N
+  --batch N (default 8) --quiet`;
+
 export async function quantizeCommand(argv: string[]): Promise<void> {
-  const { positional, flags } = parseArgs(argv, ['o', 'output', 'calib', 'method', 'activation', 'exclude', 'exclude-op', 'batch', 'percentile'], ['per-channel', 'per-tensor', 'reduce-range', 'quiet']);
-  if (positional.length !== 1) fail('E_ARG', 'usage: lowbit quantize in.onnx -o out.onnx --calib DIR|textlines:N [--method minmax|moving-average|percentile|entropy|mse] [--per-tensor] [--activation uint8|int8] [--exclude NAME,..] [--exclude-op TYPE,..]');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(QUANTIZE_USAGE);
+    return;
+  }
+  const { positional, flags } = parseArgs(argv,
+    ['o', 'output', 'calib', 'method', 'activation', 'exclude', 'exclude-op', 'batch', 'percentile', 'report', 'size', 'layout', 'mean', 'std', 'scale', 'fit', 'limit'],
+    ['per-channel', 'per-tensor', 'reduce-range', 'quiet', 'dynamic']);
+  if (positional.length !== 1) fail('E_ARG', QUANTIZE_USAGE);
   const out = (flags.o ?? flags.output) as string | undefined;
   if (typeof out !== 'string') fail('E_ARG', 'quantize: say where to write the model with -o out.onnx');
-  if (typeof flags.calib !== 'string') fail('E_ARG', 'quantize: --calib DIR (a folder of .npy batches named after the input) or --calib textlines:N is required');
-  const batches = calibration(flags.calib, Number(flags.batch ?? 8));
+  const exclude = { names: typeof flags.exclude === 'string' ? flags.exclude.split(',') : [], opTypes: typeof flags['exclude-op'] === 'string' ? flags['exclude-op'].split(',') : [] };
+  if (flags.dynamic === true) {
+    const r = await quantizeDynamicDetailed(positional[0], { perChannel: flags['per-tensor'] !== true, reduceRange: flags['reduce-range'] === true, exclude });
+    fs.writeFileSync(out, r.model);
+    console.log(`dynamic quantization: ${r.quantized.length} MatMul/Gemm nodes with int8 weights; ${(r.fp32Bytes / 1024).toFixed(1)} KiB -> ${(r.model.length / 1024).toFixed(1)} KiB (${(r.model.length / r.fp32Bytes).toFixed(2)}x)`);
+    console.log(`wrote ${out}`);
+    return;
+  }
+  if (typeof flags.calib !== 'string') fail('E_ARG', 'quantize: --calib DIR (a folder of images or of .npy batches named after the input), or --calib textlines:N, is required (or --dynamic)');
+  const batches = calibration(flags.calib, Number(flags.batch ?? 8), positional[0], flags);
+  const total = Array.isArray(batches) ? batches.length : (batches as { batches: number }).batches;
+  const method = (flags.method ?? 'minmax') as CalibrationMethod;
   const r = await quantizeStaticDetailed(positional[0], {
     calibration: batches,
-    method: (flags.method ?? 'minmax') as CalibrationMethod,
+    method,
     percentile: flags.percentile !== undefined ? Number(flags.percentile) : undefined,
     perChannel: flags['per-tensor'] !== true,
     activationType: (flags.activation ?? 'uint8') as 'uint8' | 'int8',
     reduceRange: flags['reduce-range'] === true,
-    exclude: { names: typeof flags.exclude === 'string' ? flags.exclude.split(',') : [], opTypes: typeof flags['exclude-op'] === 'string' ? flags['exclude-op'].split(',') : [] },
-    onProgress: progressBar(batches.length),
+    exclude,
+    onProgress: progressBar(total),
+    report: typeof flags.report === 'string',
   });
   fs.writeFileSync(out, r.model);
   if (flags.quiet !== true) printReport(r);
-  console.log(`\nwrote ${out}`);
+  if (typeof flags.report === 'string') {
+    fs.writeFileSync(flags.report, renderReportHtml(r, { model: positional[0], method }));
+    console.log(`\nwrote the report to ${flags.report}`);
+  }
+  console.log(`wrote ${out}`);
 }
 
 function describeTensor(name: string, t: Tensor): string {
@@ -160,5 +227,96 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   console.log(`  ops: ${[...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const session = Session.createSync(file);
   const p = session.passes!;
-  console.log(`  lowbit runs it as: ${p.batchNormsFolded} BatchNorms folded, ${p.hardSwishMatched} HardSwish matched, ${p.activationsFused} activations fused, ${p.qdqFused} int8 QDQ groups, ${p.lookupTables} int8 lookup tables`);
+  console.log(`  lowbit runs it as: ${p.batchNormsFolded} BatchNorms folded, ${p.hardSwishMatched} HardSwish matched, ${p.activationsFused} activations fused, ${p.qdqFused} int8 QDQ groups, ${p.lookupTables} int8 lookup tables, ${p.dynamicMatMuls} dynamic int8 MatMuls`);
+  // A quantized model: what each QuantizeLinear chose, and the weights' types.
+  const scalar = (name: string | undefined) => (name && g.constants.has(name) ? g.constants.get(name)! : undefined);
+  const qs = g.nodes.filter((n) => n.opType === 'QuantizeLinear');
+  if (qs.length > 0) {
+    console.log('');
+    console.log(`  ${'quantized activation'.padEnd(36)} ${'scale'.padStart(11)} ${'zp'.padStart(4)}  representable range`);
+    for (const n of qs) {
+      const s = scalar(n.inputs[1]), z = scalar(n.inputs[2]);
+      if (!s || s.size !== 1) continue;
+      const sc = Number(s.data[0]), zp = z ? Number(z.data[0]) : 0;
+      const [lo, hi] = z?.dtype === 'int8' ? [-128, 127] : [0, 255];
+      console.log(`  ${n.inputs[0].slice(0, 36).padEnd(36)} ${sc.toPrecision(5).padStart(11)} ${String(zp).padStart(4)}  [${(sc * (lo - zp)).toFixed(3)}, ${(sc * (hi - zp)).toFixed(3)}]`);
+    }
+  }
+  const weights = g.nodes.filter((n) => n.opType === 'DequantizeLinear' && g.constants.has(n.inputs[0]));
+  if (weights.length > 0) {
+    const bytes = new Map<string, number>();
+    for (const n of weights) {
+      const t = g.constants.get(n.inputs[0])!;
+      bytes.set(t.dtype, (bytes.get(t.dtype) ?? 0) + t.size);
+    }
+    console.log(`  quantized constants: ${[...bytes].map(([k, v]) => `${v} ${k} values`).join(', ')} in ${weights.length} DequantizeLinear nodes`);
+  }
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+/** Median ms of `f` over `runs` calls after a warm-up, interleaved with nothing else. */
+async function timeRuns(f: () => Promise<unknown>, runs: number): Promise<number> {
+  for (let i = 0; i < Math.min(10, runs); i++) await f();
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const s = process.hrtime.bigint();
+    await f();
+    t.push(Number(process.hrtime.bigint() - s) / 1e6);
+  }
+  return median(t);
+}
+
+/** Feeds for every input: the first dimension is `batch`, the others from the model or --shape; values a fixed pattern. */
+function syntheticFeeds(session: Session, batch: number, given: Record<string, number[]>): Feeds {
+  const feeds: Feeds = {};
+  for (const m of session.inputMetadata) {
+    const dims = given[m.name] ?? m.shape;
+    const shape = dims.map((d, i) => (i === 0 ? batch : d));
+    if (shape.some((d) => typeof d !== 'number')) fail('E_ARG', `input '${m.name}' has free dimensions [${m.shape.join(', ')}]: give them with --shape ${m.name}=1,...`);
+    const data = new (arrayClass(m.dtype))(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = m.dtype === 'float32' ? Math.sin(i * 0.37) : i % 100;
+    feeds[m.name] = new Tensor(m.dtype, data as never, shape as number[]);
+  }
+  return feeds;
+}
+
+/** lowbit bench model.onnx: lowbit against onnxruntime-node on the same model and feeds, in one process. */
+export async function benchCommand(argv: string[]): Promise<void> {
+  const { positional, flags } = parseArgs(argv, ['batch', 'threads', 'runs', 'shape'], []);
+  if (positional.length !== 1) fail('E_ARG', 'usage: lowbit bench model.onnx [--batch 1,8] [--shape name=1,3,224,224] [--threads N] [--runs N]');
+  const given: Record<string, number[]> = {};
+  if (typeof flags.shape === 'string') {
+    const [name, dims] = flags.shape.split('=', 2);
+    given[name] = numbers(dims, 'shape') ?? [];
+  }
+  const file = positional[0];
+  const threads = Number(flags.threads ?? 1), runs = Number(flags.runs ?? 100);
+  if (!(Number.isInteger(threads) && threads > 0)) fail('E_ARG', `--threads must be a positive integer, got ${String(flags.threads)}`);
+  if (!(Number.isInteger(runs) && runs > 0)) fail('E_ARG', `--runs must be a positive integer, got ${String(flags.runs)}`);
+  const batches = numbers(flags.batch, 'batch') ?? [1];
+  const session = await Session.create(file, { threads });
+  console.log(`${file}: lowbit ${cpu.isa}, ${threads} thread(s), median of ${runs} runs`);
+  let ort: typeof import('onnxruntime-node') | undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+  } catch {
+    console.log('(onnxruntime-node is not installed: lowbit only)');
+  }
+  const ortSession = ort ? await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1 }) : undefined;
+  console.log(`${'batch'.padStart(5)} ${'lowbit ms'.padStart(10)} ${'ORT ms'.padStart(10)} ${'speedup'.padStart(8)}`);
+  for (const b of batches) {
+    const feeds = syntheticFeeds(session, b, given);
+    const ms = await timeRuns(() => session.run(feeds), runs);
+    let ortMs = NaN;
+    if (ort && ortSession) {
+      const of = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort!.Tensor(t.dtype as 'float32', t.data as Float32Array, [...t.shape])]));
+      ortMs = await timeRuns(() => ortSession.run(of), runs);
+    }
+    console.log(`${String(b).padStart(5)} ${ms.toFixed(3).padStart(10)} ${Number.isNaN(ortMs) ? '-'.padStart(10) : ortMs.toFixed(3).padStart(10)} ${Number.isNaN(ortMs) ? '' : `${(ortMs / ms).toFixed(2)}x`.padStart(8)}`);
+  }
 }

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cpu, LowbitError, ops, Tensor } from '..';
 import { compare, parse, renderSvg, renderTable } from './bench-compare';
-import { inspectCommand, quantizeCommand, runCommand } from './commands';
+import { benchCommand, inspectCommand, quantizeCommand, runCommand } from './commands';
 import { runDefaultJob } from './default-job';
 
 const HELP = `usage: lowbit <command>
@@ -14,10 +14,15 @@ commands:
            text lines; fp32 vs int8 accuracy, agreement, sizes and speed vs onnxruntime-node
   quantize in.onnx -o out.onnx --calib DIR|textlines:N [--method minmax|moving-average|
            percentile|entropy|mse] [--per-tensor] [--activation uint8|int8] [--reduce-range]
-           [--exclude NAME,..] [--exclude-op TYPE,..]
-           static post-training quantization to a QDQ model (DIR: .npy batches named after the input)
+           [--exclude NAME,..] [--exclude-op TYPE,..] [--report out.html]
+           static post-training quantization to a QDQ model (DIR: images, or .npy batches
+           named after the input); --dynamic: int8 MatMul/Gemm weights, no calibration
+           (lowbit quantize --help for every option)
   run      model.onnx [--input name=file.npy] [--shape name=1,3,224,224] [--runs N] [--threads N]
-  inspect  model.onnx: inputs, outputs, ops, and what lowbit's passes make of it
+  inspect  model.onnx: inputs, outputs, ops, what lowbit's passes make of it, and the
+           quantization parameters of a quantized model
+  bench    model.onnx [--batch 1,8] [--shape x=1,3,48,192] [--threads N] [--runs N]:
+           lowbit vs onnxruntime-node on the same model and inputs, in one process
   demo     show this CPU's features and kernel path, then run and check an int8 GEMM
   isa      list the kernel paths: compiled into this build, supported by this CPU, active
   bench-compare A.json B.json [--svg out.svg]
@@ -104,6 +109,7 @@ async function main(argv: string[]): Promise<void> {
     case 'quantize': return quantizeCommand(argv.slice(1));
     case 'run': return runCommand(argv.slice(1));
     case 'inspect': return inspectCommand(argv.slice(1));
+    case 'bench': return benchCommand(argv.slice(1));
     case 'demo': return demo();
     case 'isa': return isaCommand();
     case 'bench-compare': return benchCompare(argv.slice(1));

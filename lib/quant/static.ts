@@ -11,7 +11,7 @@ import { upgradeOpset } from '../graph/upgrade';
 import { Session, type Feeds } from '../runtime/session';
 import { Tensor } from '../tensor/tensor';
 import { CalibrationMethod, makeObserver, Observer, ObserverOptions } from './observers';
-import { ActivationType, activationParams, QParams, quantizeWeights, roundHalfEven } from './scheme';
+import { ActivationType, activationParams, QParams, quantizeWeights, roundHalfEven, sqnr } from './scheme';
 
 export interface StaticOptions extends ObserverOptions {
   /** Batches of feeds for the fp32 model: an array, an iterable or an async iterable. */
@@ -29,6 +29,11 @@ export interface StaticOptions extends ObserverOptions {
   exclude?: { names?: string[]; opTypes?: string[] };
   /** Called after each calibration batch with the number done. */
   onProgress?: (batches: number) => void;
+  /**
+   * Per-layer error report: runs the fp32 and the quantized model on these feeds
+   * (true: the first calibration batch) and compares every quantized activation.
+   */
+  report?: boolean | Feeds;
 }
 
 export interface TensorReport {
@@ -36,6 +41,22 @@ export interface TensorReport {
   range: [number, number];
   scale: number;
   zeroPoint: number;
+}
+
+/** One quantized activation: fp32 vs quantized-model values on the report feeds. */
+export interface LayerReport {
+  name: string;
+  /** The op producing the value ('input' for a graph input). */
+  producer: string;
+  /** SQNR in dB of the value in the quantized model (after its QuantizeLinear/DequantizeLinear) against fp32. */
+  sqnr: number;
+  /** The chosen clipping range and the range the report feeds actually reached. */
+  range: [number, number];
+  observed: [number, number];
+  /** Share of values outside the clipping range. */
+  clipped: number;
+  /** A 64-bin histogram of the fp32 values over `observed`. */
+  histogram: number[];
 }
 
 export interface WeightReport {
@@ -53,6 +74,9 @@ export interface StaticResult {
   calibrationBatches: number;
   calibrationMs: number;
   fp32Bytes: number;
+  /** With options.report: per-layer errors, and the SQNR of each model output. */
+  layers?: LayerReport[];
+  outputs?: { name: string; sqnr: number }[];
 }
 
 const QUANTIZABLE = new Set(['Conv', 'MatMul', 'Gemm']);
@@ -118,7 +142,18 @@ export async function quantizeStaticDetailed(model: string | Uint8Array, o: Stat
   matchHardSwish(graph);
   removeDeadNodes(graph);
   const p = plan(graph, o);
-  const cal = await calibrate(graph, p.activations, o);
+  // The report runs on the first calibration batch: keep it as it goes by.
+  let first: Feeds | undefined;
+  const source = o.calibration as AsyncIterable<Feeds>;
+  const calibration = {
+    async *[Symbol.asyncIterator]() {
+      for await (const feeds of source) {
+        first ??= feeds;
+        yield feeds;
+      }
+    },
+  };
+  const cal = await calibrate(graph, p.activations, { ...o, calibration });
 
   const params = new Map<string, QParams>();
   const activations: TensorReport[] = [];
@@ -128,8 +163,42 @@ export async function quantizeStaticDetailed(model: string | Uint8Array, o: Stat
     params.set(name, q);
     activations.push({ name, range, ...q });
   }
+  const fp32 = o.report ? exportModel(graph) : undefined;
   const weights = insertQdq(graph, p.nodes, params, activationType, o);
-  return { model: exportModel(graph, { producer: 'lowbit quantizeStatic', compactNames: true }), activations, weights, calibrationBatches: cal.batches, calibrationMs: cal.ms, fp32Bytes: bytes };
+  const result: StaticResult = { model: exportModel(graph, { producer: 'lowbit quantizeStatic', compactNames: true }), activations, weights, calibrationBatches: cal.batches, calibrationMs: cal.ms, fp32Bytes: bytes };
+  if (fp32 && o.report) Object.assign(result, await layerReport(fp32, exportModel(graph), activations, graph, o.report === true ? first : o.report));
+  return result;
+}
+
+function histogram(v: Float32Array, lo: number, hi: number, bins = 64): number[] {
+  const h = new Array<number>(bins).fill(0);
+  const w = (hi - lo) / bins || 1;
+  for (const x of v) if (x === x) h[Math.min(bins - 1, Math.max(0, Math.floor((x - lo) / w)))]++;
+  return h;
+}
+
+/** fp32 model vs quantized model (names kept, not compacted) on one batch of feeds. */
+async function layerReport(fp32: Uint8Array, quantized: Uint8Array, activations: TensorReport[], g: Graph, feeds: Feeds | undefined):
+  Promise<{ layers: LayerReport[]; outputs: { name: string; sqnr: number }[] }> {
+  if (!feeds) fail('E_ARG', 'quantizeStatic: report needs feeds (the calibration data was empty)');
+  const names = activations.map((a) => a.name);
+  const ref = await Session.create(fp32, { outputs: names });
+  const q = await Session.create(quantized, { outputs: names.map((n) => `${n}_dq`) });
+  const [rf, rq] = [await ref.run(feeds), await q.run(feeds)];
+  const producers = g.producers();
+  const layers = activations.map((a): LayerReport => {
+    const x = rf[a.name].data as Float32Array, y = rq[`${a.name}_dq`].data as Float32Array;
+    let lo = Infinity, hi = -Infinity, out = 0;
+    for (const v of x) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      if (v < a.range[0] || v > a.range[1]) out++;
+    }
+    const producer = producers.get(a.name);
+    return { name: a.name, producer: producer ? producer.opType : 'input', sqnr: sqnr(x, y), range: a.range, observed: [lo, hi], clipped: out / x.length, histogram: histogram(x, lo, hi) };
+  });
+  const outputs = ref.outputNames.filter((n) => !names.includes(n)).map((n) => ({ name: n, sqnr: sqnr(rf[n].data as Float32Array, rq[n].data as Float32Array) }));
+  return { layers, outputs };
 }
 
 export async function quantizeStatic(model: string | Uint8Array, o: StaticOptions): Promise<Uint8Array> {
