@@ -46,6 +46,41 @@ export interface ExportOptions {
   irVersion?: number;
 }
 
+const all = (v: AttrValue | undefined, x: number) => Array.isArray(v) && (v as number[]).every((e) => e === x);
+
+/** The shape of a constant, or of DequantizeLinear of a constant (QDQ weights). */
+function constantShape(g: Graph, producers: Map<string, Node>, name: string | undefined): readonly number[] | undefined {
+  if (!name) return undefined;
+  const t = g.constants.get(name);
+  if (t) return t.shape;
+  const dq = producers.get(name);
+  return dq && dq.opType === 'DequantizeLinear' && dq.domain === '' ? g.constants.get(dq.inputs[0])?.shape : undefined;
+}
+
+/**
+ * A node's attributes without those that say what the ONNX default says (Conv's
+ * unit strides and dilations, zero pads, one group, a kernel_shape equal to the
+ * weights'; HardSigmoid's alpha 0.2 and beta 0.5): the same model in fewer bytes.
+ */
+function withoutDefaults(g: Graph, producers: Map<string, Node>, n: Node): Node['attrs'] {
+  const a = { ...n.attrs };
+  if (n.domain !== '') return a;
+  if (n.opType === 'Conv') {
+    if (all(a.strides, 1)) delete a.strides;
+    if (all(a.dilations, 1)) delete a.dilations;
+    if (all(a.pads, 0) && (a.auto_pad === undefined || a.auto_pad === 'NOTSET')) delete a.pads;
+    if (a.group === 1) delete a.group;
+    if (a.auto_pad === 'NOTSET') delete a.auto_pad;
+    const w = constantShape(g, producers, n.inputs[1]);
+    const ks = a.kernel_shape as number[] | undefined;
+    if (w && ks && ks.length === w.length - 2 && ks.every((k, i) => k === w[i + 2])) delete a.kernel_shape;
+  } else if (n.opType === 'HardSigmoid') {
+    if (a.alpha === Math.fround(0.2)) delete a.alpha;
+    if (a.beta === Math.fround(0.5)) delete a.beta;
+  }
+  return a;
+}
+
 function compacted(g: Graph): Graph {
   const keep = new Set([...g.inputs.map((v) => v.name), ...g.outputs.map((v) => v.name)]);
   const names = new Map<string, string>();
@@ -61,7 +96,8 @@ function compacted(g: Graph): Graph {
     }
     return r;
   };
-  const nodes = g.nodes.map((n) => ({ ...n, name: '', inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) }));
+  const producers = g.producers();
+  const nodes = g.nodes.map((n) => ({ ...n, name: '', inputs: n.inputs.map(rename), outputs: n.outputs.map(rename), attrs: withoutDefaults(g, producers, n) }));
   const constants = new Map([...g.constants].map(([k, v]) => [rename(k), v] as const));
   const out = new Graph({ nodes, inputs: g.inputs, outputs: g.outputs, constants, opset: g.opset, domains: g.domains });
   out.int64 = new Set([...g.int64].map(rename));
