@@ -14,6 +14,8 @@ export { quantizeStatic, quantizeStaticDetailed } from './quant/static';
 export type { StaticOptions, StaticResult } from './quant/static';
 export { quantizeDynamic, quantizeDynamicDetailed } from './quant/dynamic';
 export type { DynamicOptions, DynamicResult } from './quant/dynamic';
+export { quantizeWeightOnly, quantizeWeightOnlyDetailed } from './quant/weight-only';
+export type { WeightOnlyOptions, WeightOnlyResult } from './quant/weight-only';
 export { MinMaxObserver, MovingAverageMinMaxObserver, PercentileObserver, EntropyObserver, MseObserver, makeObserver } from './quant/observers';
 export type { CalibrationMethod, Observer } from './quant/observers';
 export { renderTextLines } from './quant/data/textlines';

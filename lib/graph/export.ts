@@ -3,7 +3,7 @@
 import { fail } from '../errors';
 import { Tensor } from '../tensor/tensor';
 import { AttrValue, Graph, Node, ValueInfo } from './ir';
-import { onnx, onnxDataType, tensorToProto } from './onnx';
+import { onnx, onnxDataType, tensorToProto, tensorToProto4 } from './onnx';
 
 const T = onnx.AttributeProto.AttributeType;
 
@@ -101,6 +101,7 @@ function compacted(g: Graph): Graph {
   const constants = new Map([...g.constants].map(([k, v]) => [rename(k), v] as const));
   const out = new Graph({ nodes, inputs: g.inputs, outputs: g.outputs, constants, opset: g.opset, domains: g.domains });
   out.int64 = new Set([...g.int64].map(rename));
+  out.int4 = new Set([...g.int4].map(rename));
   return out;
 }
 
@@ -124,7 +125,7 @@ export function exportModel(g: Graph, options: ExportOptions = {}): Uint8Array {
     })),
     input: g.inputs.map((v) => valueInfo(v, g.int64)),
     output: g.outputs.map((v) => valueInfo(v, g.int64)),
-    initializer: [...g.constants].filter(([name]) => used.has(name)).map(([name, t]) => (g.int64.has(name) ? int64Proto(name, t) : tensorToProto(name, t))),
+    initializer: [...g.constants].filter(([name]) => used.has(name)).map(([name, t]) => (g.int64.has(name) ? int64Proto(name, t) : g.int4.has(name) ? tensorToProto4(name, t) : tensorToProto(name, t))),
   });
   const opsetImport = [{ domain: '', version: g.opset }, ...Object.entries(g.domains).map(([domain, version]) => ({ domain, version }))];
   const model = onnx.ModelProto.create({ irVersion: options.irVersion ?? 8, producerName: options.producer ?? 'lowbit', opsetImport, graph });

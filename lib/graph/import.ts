@@ -97,10 +97,12 @@ export function importModel(bytes: Uint8Array, options: ImportOptions = {}): Gra
 
   const constants = new Map<string, Tensor>();
   const int64 = new Set<string>();
+  const int4 = new Set<string>();
   for (const t of g.initializer ?? []) {
     if (!t.name) fail('E_MODEL_INVALID', 'an initializer has no name');
     constants.set(t.name, tensorFromProto(resolveExternal(t, options.baseDir), `initializer '${t.name}'`));
     if (t.dataType === 7) int64.add(t.name);
+    if (t.dataType === 21 || t.dataType === 22) int4.add(t.name);
   }
   const nodes: Node[] = [];
   (g.node ?? []).forEach((n, i) => {
@@ -142,6 +144,7 @@ export function importModel(bytes: Uint8Array, options: ImportOptions = {}): Gra
   if (outputs.length === 0) fail('E_MODEL_INVALID', 'the graph has no outputs');
   const graph = new Graph({ nodes, inputs, outputs, constants, opset, domains });
   graph.int64 = int64;
+  graph.int4 = int4;
   for (const v of [...(g.input ?? []), ...(g.output ?? [])]) if (v.type?.tensorType?.elemType === 7 && v.name) int64.add(v.name);
   graph.sortTopologically();
   return graph;

@@ -38,6 +38,8 @@ export class Graph {
   domains: Record<string, number>;
   /** Values the model declared int64 (carried as int32 here; written back as int64). */
   int64: Set<string> = new Set();
+  /** Constants the model stores as 4-bit INT4/UINT4 (carried as int8/uint8 values; written back packed). */
+  int4: Set<string> = new Set();
 
   constructor(init: { nodes: Node[]; inputs: ValueInfo[]; outputs: ValueInfo[]; constants?: Map<string, Tensor>; opset: number; domains?: Record<string, number> }) {
     this.nodes = init.nodes;

@@ -49,6 +49,18 @@ export function tensorFromProto(t: onnx.ITensorProto, what = t.name ?? 'tensor')
     case 2: return new Tensor('uint8', raw ? new Uint8Array(copy(raw)) : Uint8Array.from(t.int32Data ?? []), dims);
     case 3: return new Tensor('int8', raw ? new Int8Array(copy(raw)) : Int8Array.from(t.int32Data ?? []), dims);
     case 6: return new Tensor('int32', raw ? new Int32Array(copy(raw)) : Int32Array.from(t.int32Data ?? []), dims);
+    case 21: case 22: {
+      // 4-bit values, two per byte, low nibble first (raw_data, or one byte per int32_data entry).
+      const n = dims.reduce((a, b) => a * b, 1);
+      const bytes = raw ?? Uint8Array.from(t.int32Data ?? []);
+      if (bytes.length !== Math.ceil(n / 2)) fail('E_MODEL_INVALID', `${what}: ${bytes.length} bytes of 4-bit data for ${n} values`);
+      const out = type === 22 ? new Int8Array(n) : new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const nibble = (bytes[i >> 1] >> ((i & 1) * 4)) & 15;
+        out[i] = type === 22 && nibble >= 8 ? nibble - 16 : nibble;
+      }
+      return new Tensor(type === 22 ? 'int8' : 'uint8', out, dims);
+    }
     case 7: {
       const values = raw ? Array.from(new BigInt64Array(copy(raw)), Number) : (t.int64Data ?? []).map(toNumber);
       for (const v of values) {
@@ -81,4 +93,17 @@ export function tensorToProto(name: string, t: Tensor): onnx.TensorProto {
     dataType: onnxDataType(t.dtype),
     rawData: new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength)),
   });
+}
+
+/** A TensorProto of 4-bit values (int8 values in [-8, 7] -> INT4, uint8 in [0, 15] -> UINT4), two per byte, low nibble first. */
+export function tensorToProto4(name: string, t: Tensor): onnx.TensorProto {
+  const signed = t.dtype === 'int8';
+  if (!signed && t.dtype !== 'uint8') fail('E_DTYPE', `${name}: 4-bit tensors hold int8 or uint8 values, got ${t.dtype}`);
+  const v = t.data as Int8Array | Uint8Array;
+  const packed = new Uint8Array(Math.ceil(v.length / 2));
+  for (let i = 0; i < v.length; i++) {
+    if (signed ? v[i] < -8 || v[i] > 7 : v[i] > 15) fail('E_RANGE', `${name}: value ${v[i]} at ${i} does not fit 4 bits`);
+    packed[i >> 1] |= (v[i] & 15) << ((i & 1) * 4);
+  }
+  return onnx.TensorProto.create({ name, dims: [...t.shape], dataType: signed ? 22 : 21, rawData: packed });
 }

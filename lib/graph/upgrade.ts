@@ -1,5 +1,5 @@
 // Opset upgrade of a graph to 13 or later (QDQ export needs per-axis
-// DequantizeLinear, 13; HardSwish is 14). Only the ops whose signature changed between 9 and 13 and
+// DequantizeLinear, 13; HardSwish is 14; int4 and blocked DequantizeLinear, 21). Only the ops whose signature changed between 9 and 13 and
 // that lowbit runs are rewritten; anything else that changed is refused.
 import { fail } from '../errors';
 import { Tensor } from '../tensor/tensor';
@@ -77,8 +77,26 @@ export function upgradeOpset(g: Graph, target = 13): void {
           n.inputs = [n.inputs[0], ints(n, axes)];
         }
         break;
-      case 'Upsample':
+      case 'ReduceMean':
+      case 'ReduceMax':
+      case 'ReduceMin':
+      case 'ReduceProd':
+      case 'ReduceL1':
+      case 'ReduceL2':
+      case 'ReduceLogSum':
+      case 'ReduceLogSumExp':
+      case 'ReduceSumSquare':
+        // Opset 18 moved their axes from an attribute to an input.
+        if (target >= 18 && n.attrs.axes !== undefined) {
+          const axes = attrInts(n, 'axes');
+          takeAttr('axes');
+          n.inputs = [n.inputs[0], ints(n, axes)];
+        }
+        break;
       case 'Split':
+        if (from >= 13) break; // 13 made `split` an input; 18 only added num_outputs
+        fail('E_UNSUPPORTED', `${describeNode(n)}: upgrading it from opset ${from} to ${target} is not supported`);
+      case 'Upsample':
         fail('E_UNSUPPORTED', `${describeNode(n)}: upgrading it from opset ${from} to ${target} is not supported`);
       default:
         break;
