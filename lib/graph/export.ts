@@ -81,12 +81,28 @@ function withoutDefaults(g: Graph, producers: Map<string, Node>, n: Node): Node[
   return a;
 }
 
+/** Small constants with the same type, shape and bytes (zero points, shared scales): name -> the first such name. */
+function duplicateConstants(g: Graph, keep: Set<string>): Map<string, string> {
+  const first = new Map<string, string>(), same = new Map<string, string>();
+  for (const [name, t] of g.constants) {
+    const d = t.data as ArrayBufferView;
+    if (d.byteLength > 64 || keep.has(name)) continue;
+    const key = `${t.dtype}|${t.shape.join(',')}|${g.int64.has(name)}|${g.int4.has(name)}|${Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex')}`;
+    const f = first.get(key);
+    if (f === undefined) first.set(key, name);
+    else same.set(name, f);
+  }
+  return same;
+}
+
 function compacted(g: Graph): Graph {
   const keep = new Set([...g.inputs.map((v) => v.name), ...g.outputs.map((v) => v.name)]);
+  const duplicates = duplicateConstants(g, keep);
   const names = new Map<string, string>();
   let next = 0;
   const rename = (n: string) => {
     if (n === '' || keep.has(n)) return n;
+    n = duplicates.get(n) ?? n;
     let r = names.get(n);
     if (r === undefined) {
       r = next.toString(36);
@@ -98,7 +114,7 @@ function compacted(g: Graph): Graph {
   };
   const producers = g.producers();
   const nodes = g.nodes.map((n) => ({ ...n, name: '', inputs: n.inputs.map(rename), outputs: n.outputs.map(rename), attrs: withoutDefaults(g, producers, n) }));
-  const constants = new Map([...g.constants].map(([k, v]) => [rename(k), v] as const));
+  const constants = new Map([...g.constants].filter(([k]) => !duplicates.has(k)).map(([k, v]) => [rename(k), v] as const));
   const out = new Graph({ nodes, inputs: g.inputs, outputs: g.outputs, constants, opset: g.opset, domains: g.domains });
   out.int64 = new Set([...g.int64].map(rename));
   out.int4 = new Set([...g.int4].map(rename));

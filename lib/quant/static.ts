@@ -27,6 +27,8 @@ export interface StaticOptions extends ObserverOptions {
   reduceRange?: boolean;
   /** Nodes left in fp32: by node name or op type. */
   exclude?: { names?: string[]; opTypes?: string[] };
+  /** Also quantize the inputs and outputs of Add and Mul of two activations (default true). */
+  quantizeElementwise?: boolean;
   /** Called after each calibration batch with the number done. */
   onProgress?: (batches: number) => void;
   /**
@@ -106,6 +108,17 @@ function plan(g: Graph, o: StaticOptions): { nodes: Node[]; activations: string[
     if (next.length === 1 && (next[0].opType === 'Relu' || next[0].opType === 'Clip') && !g.isGraphOutput(out) && !names.has(next[0].name)) out = next[0].outputs[0];
     outputOf.set(n, out);
     activations.add(out);
+  }
+  // Add and Mul of two activations (residuals, squeeze-excite scaling): their
+  // inputs and output too, so they run as int8 ops (and the unary ops before
+  // them as 8-bit tables) instead of in float between two conversions.
+  if (o.quantizeElementwise ?? true) {
+    for (const n of g.nodes) {
+      if (n.domain !== '' || (n.opType !== 'Add' && n.opType !== 'Mul') || names.has(n.name) || types.has(n.opType)) continue;
+      if (n.inputs.length !== 2 || n.inputs.some((i) => i === '' || g.constants.has(i))) continue;
+      n.inputs.forEach((i) => activations.add(i));
+      activations.add(n.outputs[0]);
+    }
   }
   return { nodes, activations: [...activations], outputOf };
 }
