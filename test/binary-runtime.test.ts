@@ -211,6 +211,9 @@ describe('binary layers (ai.lowbit) in Session', () => {
             if (!seen.has(key)) seen.set(key, logits.data as Float32Array);
             else assert.deepEqual(logits.data, seen.get(key), `${isa} differs from ${cpu.available()[0]}`);
             assert.deepEqual((s.runSync({ x })).logits.data, logits.data, `${isa}: runSync differs from run`);
+            cpu.setThreads(3);
+            assert.deepEqual((await s.run({ x })).logits.data, logits.data, `${isa}: 3 threads differ from the default`);
+            cpu.setThreads(original.threads);
           }
         }
       });
@@ -351,6 +354,22 @@ describe('binary layers (ai.lowbit) in Session', () => {
       assert.deepEqual(out, ops.binaryGemm(bits, fc).data, run);
       assert.deepEqual(signs, ops.bitunpack(bits).data, run);
     }
+  });
+
+  it('recorded steps read packed bits at any offset (copied when not on a word) and give the same values', () => {
+    const rng = new Rng(4);
+    const x = new Tensor('float32', rng.floats(3 * 100, -1, 1), [3, 100]);
+    const bits = ops.bitpack(x);
+    const fc = ops.packBinaryGemm(new Tensor('float32', rng.floats(5 * 100, -1, 1), [5, 100]), { output: 'int8', yScale: 0.5, beta: 3 });
+    const program = new Program(4096);
+    const at = { bits: 4, signs: 1024, y: 512 };
+    ops.bitunpackInto({ dtype: 'bit', shape: [3, 100], ref: at.bits }, { dtype: 'float32', shape: [3, 100], ref: at.signs }, program);
+    ops.binaryGemmInto({ dtype: 'bit', shape: [3, 100], ref: at.bits }, fc, { dtype: 'int8', shape: [3, 5], ref: at.y }, program);
+    const signs = new Float32Array(300), y = new Int8Array(15);
+    program.runSync([bits.data], [at.bits], [signs, y], [at.signs, at.y]);
+    assert.deepEqual(signs, ops.bitunpack(bits).data);
+    assert.deepEqual(y, ops.binaryGemm(bits, fc).data);
+    assert.deepEqual(y, ops.binaryGemm(x, fc).data);
   });
 
   it('the record form refuses bad operands with LowbitErrors', () => {
