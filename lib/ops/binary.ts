@@ -8,10 +8,9 @@
 // then `output` picks float32 (v), int8 (ONNX QuantizeLinear of v with yScale,
 // yZeroPoint) or bit (-1 exactly when v < threshold[c]).
 import type { BinaryOutputKind, NativeBinaryOutput, NativeBinaryWeightMatrix, NativeBinaryWeights } from '../../binding';
-import type { DType } from '../tensor/dtype';
 import { fail } from '../errors';
 import { native } from '../native';
-import { bitRowBytes } from '../tensor/dtype';
+import { bitRowBytes, type DType } from '../tensor/dtype';
 import { shapeSize, storageLength, Tensor } from '../tensor/tensor';
 import { invoke, native_, sameShape, shapeString } from './operand';
 import { describe, expectTensor, intOption, isTensor, ParamValue } from './params';
