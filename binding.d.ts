@@ -162,19 +162,20 @@ export interface Binding {
   /** bits: n rows of bitRowBytes(k) bytes. */
   BinaryWeightMatrix: new (bits: Uint8Array, n: number, k: number) => NativeBinaryWeightMatrix;
 
+  // Each takes a NativeProgram last to record a step instead of running (NativeSlots then, 'bit' slots for packed bits).
   /** Signs (x < 0 -> bit 1) of rows x cols values into rows of bitRowBytes(cols) bytes. */
-  bitpack(x: Float32Array | Int8Array, rows: number, cols: number, out: Uint8Array): void;
-  bitunpack(bits: Uint8Array, rows: number, cols: number, out: Float32Array | Int8Array): void;
+  bitpack(x: Operand<Float32Array | Int8Array>, rows: number, cols: number, out: Operand<Uint8Array>, program?: NativeProgram): void;
+  bitunpack(bits: Operand<Uint8Array>, rows: number, cols: number, out: Operand<Float32Array | Int8Array>, program?: NativeProgram): void;
   /**
    * NHWC convolution. x: packed bits (Uint8Array) or values (Float32Array/Int8Array, binarized).
    * geometry: [batch, inH, inW, kh, kw, strideH, strideW, dilationH, dilationW, padTop, padLeft, padBottom, padRight].
    */
-  binaryConv2d(w: NativeBinaryWeights, output: NativeBinaryOutput, x: Uint8Array | Float32Array | Int8Array,
-               geometry: Int32Array, zeroPadding: boolean, out: BinaryOutputArray): void;
-  binaryGemm(w: NativeBinaryWeights, output: NativeBinaryOutput, a: Uint8Array | Float32Array | Int8Array, m: number,
-             out: BinaryOutputArray): void;
-  binaryWeightGemm(w: NativeBinaryWeightMatrix, output: NativeBinaryOutput, a: Float32Array | Int8Array | Uint8Array,
-                   m: number, aZeroPoint: number, out: BinaryOutputArray): void;
+  binaryConv2d(w: NativeBinaryWeights, output: NativeBinaryOutput, x: Operand<Uint8Array | Float32Array | Int8Array>,
+               geometry: Int32Array, zeroPadding: boolean, out: Operand<BinaryOutputArray>, program?: NativeProgram): void;
+  binaryGemm(w: NativeBinaryWeights, output: NativeBinaryOutput, a: Operand<Uint8Array | Float32Array | Int8Array>, m: number,
+             out: Operand<BinaryOutputArray>, program?: NativeProgram): void;
+  binaryWeightGemm(w: NativeBinaryWeightMatrix, output: NativeBinaryOutput, a: Operand<Float32Array | Int8Array | Uint8Array>,
+                   m: number, aZeroPoint: number, out: Operand<BinaryOutputArray>, program?: NativeProgram): void;
   /** The binary kernels the active kernel path runs. */
   binaryKernelPath(): string;
 }

@@ -7,7 +7,9 @@
 // ../shared/tools/peak/results-this-machine.txt (or LOWBIT_PEAK_FILE).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cpu, ops, Tensor } from '../lib';
+import { cpu, ops, Session, Tensor } from '../lib';
+import { exportModel } from '../lib/graph/export';
+import { Graph, type Node } from '../lib/graph/ir';
 import { buildModel } from '../test/helpers/onnx-builder';
 import { ort } from '../test/helpers/ort';
 import { Measurement, medianMs, table } from './harness';
@@ -264,5 +266,92 @@ export async function benchBinary(options: { shapes?: ConvShape[]; budgetMs?: nu
     ? `popcount peaks (G bit-MAC/s per core, 1 thread) from ${peakFile}: ${JSON.stringify(peaks)}`
     : `no popcount peak figures (${peakFile} not found)`);
   if (peakWarning) console.log(`warning: ${peakWarning}`);
+  results.push(...(await benchBinaryModel({ budgetMs: budget })));
+  return results;
+}
+
+/**
+ * binary-model: a small binary network in the ai.lowbit domain (float32 NCHW in;
+ * BinaryConv 3x3 64->64 "sign", BinaryConv 3x3 64->128 stride 2 "sign",
+ * BinaryConv 3x3 128->128 "float"; Flatten; BinaryGemm -> 10 logits) run
+ * through Session (one planned native Program: bits stay packed between the
+ * layers) against the same chain of ops calls into preallocated outputs, in
+ * one process, one thread.
+ */
+export async function benchBinaryModel(options: { budgetMs?: number; size?: number } = {}): Promise<Measurement[]> {
+  const budget = options.budgetMs ?? 400, size = options.size ?? 28;
+  const originalThreads = cpu.threads;
+  cpu.setThreads(1);
+  const rnd = lcg(99);
+  const signs = (n: number) => Float32Array.from({ length: n }, () => (rnd() % 2 ? 1 : -1) * (0.5 + (rnd() % 100) / 100));
+  const perChannel = (n: number, scale: number, offset: number) => Array.from({ length: n }, () => offset + ((rnd() % 1000) / 1000 - 0.5) * scale);
+  const convs = [
+    { cin: 64, cout: 64, stride: 1, output: 'sign' },
+    { cin: 64, cout: 128, stride: 2, output: 'sign' },
+    { cin: 128, cout: 128, stride: 1, output: 'float' },
+  ].map((c, i) => ({ ...c, name: `bconv${i}`, w: new Tensor('float32', signs(c.cout * c.cin * 9), [c.cout, c.cin, 3, 3]), alpha: perChannel(c.cout, 0.02, 0.02), beta: perChannel(c.cout, 4, 0) }));
+  const out = size / 2, k = 128 * out * out;
+  const fcW = new Tensor('float32', signs(10 * k), [10, k]);
+  const fcAlpha = perChannel(10, 0.01, 0.01);
+  const nodes: Node[] = convs.map((c, i) => ({
+    name: c.name, opType: 'BinaryConv', domain: 'ai.lowbit', inputs: [i === 0 ? 'x' : `h${i - 1}`, `${c.name}.w`], outputs: [`h${i}`],
+    attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [c.stride, c.stride], output: c.output, alpha: c.alpha, beta: c.beta },
+  }));
+  nodes.push({ name: 'flat', opType: 'Flatten', domain: '', inputs: ['h2'], outputs: ['f'], attrs: { axis: 1 } });
+  nodes.push({ name: 'fc', opType: 'BinaryGemm', domain: 'ai.lowbit', inputs: ['f', 'fc.w'], outputs: ['logits'], attrs: { alpha: fcAlpha } });
+  const graph = new Graph({
+    nodes, opset: 17, domains: { 'ai.lowbit': 1 },
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 64, size, size] }],
+    outputs: [{ name: 'logits', dtype: 'float32', shape: [1, 10] }],
+    constants: new Map([...convs.map((c) => [`${c.name}.w`, c.w] as const), ['fc.w', fcW] as const]),
+  });
+  const session = await Session.create(exportModel(graph));
+  const x = new Tensor('float32', Float32Array.from({ length: 64 * size * size }, () => (rnd() % 2001) / 1000 - 1), [1, 64, size, size]);
+
+  // The same chain through ops: NCHW -> NHWC, three layers into preallocated outputs, NHWC -> NCHW, the GEMM.
+  const kinds = { sign: 'bit', float: 'float32' } as const;
+  const layers = convs.map((c) => ops.packBinaryConv2d(c.w, { weightLayout: 'OIHW', pads: 1, strides: c.stride, alpha: c.alpha, beta: c.beta, output: kinds[c.output as 'sign' | 'float'] }));
+  const fc = ops.packBinaryGemm(fcW, { alpha: fcAlpha });
+  const xNhwc = Tensor.zeros('float32', [1, size, size, 64]);
+  const outs: Tensor[] = [];
+  let shape = xNhwc.shape;
+  for (const l of layers) {
+    shape = l.outputShape(shape);
+    outs.push(Tensor.zeros(l.output, shape));
+  }
+  const yNchw = Tensor.zeros('float32', [1, 128, out, out]);
+  const logits = Tensor.zeros('float32', [1, 10]);
+  const viaOps = () => {
+    ops.transposeInto(x, xNhwc, x.shape, [0, 2, 3, 1]);
+    layers.forEach((l, i) => ops.binaryConv2d(i === 0 ? xNhwc : outs[i - 1], l, { out: outs[i] }));
+    ops.transposeInto(outs[2], yNchw, outs[2].shape, [0, 3, 1, 2]);
+    return ops.binaryGemm(yNchw.reshape([1, k]), fc, { out: logits });
+  };
+  viaOps();
+  const got = session.runSync({ x }).logits;
+  if (!got.data.every((v, i) => v === logits.data[i])) throw new Error('binary-model: Session and the ops chain disagree');
+
+  const macs = layers.reduce((a, l, i) => a + outs[i].shape[1] * outs[i].shape[2] * l.outChannels * l.inChannels * 9, 0) + 10 * k;
+  const results: Measurement[] = [];
+  const rows: (string | number)[][] = [['impl', 'median ms', 'cpu ms', 'G bit-MAC/s', 'x ops chain', 'cpu x ops chain']];
+  const impls: [string, () => unknown][] = [
+    ['ops chain (preallocated outputs)', viaOps],
+    ['Session.runSync', () => session.runSync({ x })],
+    ['Session.run', () => session.run({ x })],
+  ];
+  for (const [impl, fn] of impls) {
+    const r = await medianMs(fn, budget);
+    const cpuMs = await cpuMedianMs(fn, budget);
+    results.push({ suite: 'binary', case: `binary-model ${size}x${size}`, impl, isa: cpu.isa, binaryKernels: ops.binaryKernelPath(), medianMs: r.ms, samples: r.samples, cpuMs, macs, gmacs: macs / (r.ms * 1e6) });
+  }
+  for (const m of results) {
+    m.vsOps = m.medianMs / results[0].medianMs;
+    m.cpuVsOps = (m.cpuMs as number) / (results[0].cpuMs as number);
+    rows.push([m.impl, m.medianMs, m.cpuMs as number, m.gmacs as number, `${(m.vsOps as number).toFixed(2)}x`, `${(m.cpuVsOps as number).toFixed(2)}x`]);
+  }
+  cpu.setThreads(originalThreads);
+  console.log(`\nbinary-model (${size}x${size}, float32 NCHW in, 3 BinaryConv + BinaryGemm, 1 thread, ${cpu.isa} / ${ops.binaryKernelPath()}):`);
+  console.log(table(rows));
+  console.log("x ops chain: that row's median / the ops chain's median, measured in this process.");
   return results;
 }

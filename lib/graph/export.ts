@@ -10,8 +10,16 @@ const T = onnx.AttributeProto.AttributeType;
 /** Attributes whose values are floats even when they happen to be whole numbers. */
 const FLOAT_ATTRS = new Set(['alpha', 'beta', 'gamma', 'epsilon', 'momentum', 'min', 'max', 'bias', 'lambd', 'value_float', 'cubic_coeff_a', 'extrapolation_value', 'ratio', 'scale', 'value_floats', 'scales']);
 
+/** Float attributes of custom domains (docs/binary.md for 'ai.lowbit'), by domain. */
+const DOMAIN_FLOAT_ATTRS: Record<string, Set<string>> = {
+  'ai.lowbit': new Set(['alpha', 'beta', 'threshold', 'y_scale']),
+};
+
+/** Versions of the custom domains lowbit defines, written when a graph uses one without declaring it. */
+const DOMAIN_VERSIONS: Record<string, number> = { 'ai.lowbit': 1 };
+
 function attribute(n: Node, name: string, v: AttrValue): onnx.AttributeProto {
-  const type = n.attrTypes?.[name];
+  const type = n.attrTypes?.[name] ?? (DOMAIN_FLOAT_ATTRS[n.domain]?.has(name) ? (Array.isArray(v) ? T.FLOATS : T.FLOAT) : undefined);
   if (v instanceof Tensor) return onnx.AttributeProto.create({ name, type: T.TENSOR, t: tensorToProto('', v) });
   if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: Buffer.from(v) });
   if (Array.isArray(v)) {
@@ -143,7 +151,9 @@ export function exportModel(g: Graph, options: ExportOptions = {}): Uint8Array {
     output: g.outputs.map((v) => valueInfo(v, g.int64)),
     initializer: [...g.constants].filter(([name]) => used.has(name)).map(([name, t]) => (g.int64.has(name) ? int64Proto(name, t) : g.int4.has(name) ? tensorToProto4(name, t) : tensorToProto(name, t))),
   });
-  const opsetImport = [{ domain: '', version: g.opset }, ...Object.entries(g.domains).map(([domain, version]) => ({ domain, version }))];
+  const domains = { ...g.domains };
+  for (const n of g.nodes) if (domains[n.domain] === undefined && DOMAIN_VERSIONS[n.domain] !== undefined) domains[n.domain] = DOMAIN_VERSIONS[n.domain];
+  const opsetImport = [{ domain: '', version: g.opset }, ...Object.entries(domains).map(([domain, version]) => ({ domain, version }))];
   const model = onnx.ModelProto.create({ irVersion: options.irVersion ?? 8, producerName: options.producer ?? 'lowbit', opsetImport, graph });
   return onnx.ModelProto.encode(model).finish();
 }

@@ -10,9 +10,11 @@
 import type { BinaryOutputKind, NativeBinaryOutput, NativeBinaryWeightMatrix, NativeBinaryWeights } from '../../binding';
 import { fail } from '../errors';
 import { native } from '../native';
-import { bitRowBytes } from '../tensor/dtype';
+import { bitRowBytes, type DType } from '../tensor/dtype';
 import { shapeSize, storageLength, Tensor } from '../tensor/tensor';
+import { invoke, native_, sameShape, shapeString } from './operand';
 import { describe, expectTensor, intOption, isTensor, ParamValue } from './params';
+import { isSlot, Operand, Program } from './program';
 
 export type { BinaryOutputKind };
 
@@ -139,6 +141,39 @@ function signBits(t: Tensor, rows: number, cols: number): Uint8Array {
   return out;
 }
 
+/** The dtype and shape of a Tensor or Slot ('bit' included), checked against `dtypes`. */
+function operandOf(x: unknown, op: string, name: string, dtypes: readonly DType[]): { dtype: DType; shape: readonly number[]; size: number } {
+  let dtype: DType, shape: readonly number[];
+  if (x instanceof Tensor) {
+    ({ dtype, shape } = x);
+  } else if (isSlot(x)) {
+    ({ dtype, shape } = x);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      fail('E_SHAPE', `${op}: ${name}.shape must be an array of non-negative integers`);
+    }
+  } else {
+    fail('E_ARG', `${op}: ${name} must be a Tensor or a Slot, got ${describe(x)}`);
+  }
+  if (!dtypes.includes(dtype)) fail('E_DTYPE', `${op}: ${name} must be ${dtypes.join(' or ')}, got ${dtype}`);
+  return { dtype, shape, size: shapeSize(shape) };
+}
+
+function expectOutput(out: unknown, op: string, dtype: DType, shape: readonly number[]): void {
+  const o = operandOf(out, op, 'out', [dtype]);
+  if (!sameShape(o.shape, shape)) fail('E_SHAPE', `${op}: out must have shape ${shapeString(shape)}, got ${shapeString(o.shape)}`);
+}
+
+/** Running now, an output that shares memory with an input would be read after being written. */
+function expectDisjoint(op: string, x: Operand, out: Operand): void {
+  if (!(x instanceof Tensor && out instanceof Tensor) || x.data.buffer !== out.data.buffer) return;
+  const a0 = x.data.byteOffset, a1 = a0 + x.data.byteLength, b0 = out.data.byteOffset, b1 = b0 + out.data.byteLength;
+  if (a0 < b1 && b0 < a1) fail('E_ARG', `${op}: out shares memory with the input`);
+}
+
+function checkProgram(op: string, program: unknown): void {
+  if (program !== undefined && !(program instanceof Program)) fail('E_ARG', `${op}: program must be a Program, got ${describe(program)}`);
+}
+
 // ---------------------------------------------------------------- packing
 
 /** Packs the signs of x along its last axis: float32/int8 [..., C] -> bit [..., C]. */
@@ -146,11 +181,25 @@ export function bitpack(x: Tensor): Tensor<'bit'> {
   const op = 'bitpack';
   expectTensor(x, op, 'x', ['float32', 'int8']);
   if (x.rank === 0) fail('E_SHAPE', `${op}: x must have at least one dimension`);
-  const cols = x.shape[x.rank - 1];
-  const rows = cols === 0 ? 0 : x.size / cols;
-  const out = new Uint8Array(storageLength('bit', x.shape));
-  if (rows > 0) native.bitpack(x.data as Float32Array | Int8Array, rows, cols, out);
-  return new Tensor('bit', out, x.shape);
+  const out = new Tensor('bit', new Uint8Array(storageLength('bit', x.shape)), x.shape);
+  bitpackInto(x, out);
+  return out;
+}
+
+/**
+ * bitpack as a plannable step: the signs of float32/int8 x [..., C] into the
+ * 'bit' operand out of the same shape. With a Program, x and out are Slots and
+ * the call is recorded.
+ */
+export function bitpackInto(x: Operand, out: Operand, program?: Program): void {
+  const op = 'bitpackInto';
+  checkProgram(op, program);
+  const xi = operandOf(x, op, 'x', ['float32', 'int8']);
+  if (xi.shape.length === 0) fail('E_SHAPE', `${op}: x must have at least one dimension`);
+  expectOutput(out, op, 'bit', xi.shape);
+  const cols = xi.shape[xi.shape.length - 1];
+  if (xi.size === 0) return;
+  invoke(native.bitpack, [native_(x), xi.size / cols, cols, native_(out)], program);
 }
 
 /** The +1 / -1 values of a 'bit' tensor, as float32 (default) or int8. */
@@ -159,11 +208,25 @@ export function bitunpack(x: Tensor, dtype: 'float32' | 'int8' = 'float32'): Ten
   expectTensor(x, op, 'x', ['bit']);
   if (dtype !== 'float32' && dtype !== 'int8') fail('E_DTYPE', `${op}: dtype must be 'float32' or 'int8', got ${String(dtype)}`);
   if (x.rank === 0) fail('E_SHAPE', `${op}: x must have at least one dimension`);
-  const cols = x.shape[x.rank - 1];
-  const rows = cols === 0 ? 0 : x.size / cols;
-  const out = dtype === 'float32' ? new Float32Array(x.size) : new Int8Array(x.size);
-  if (rows > 0) native.bitunpack(x.data as Uint8Array, rows, cols, out);
-  return new Tensor(dtype, out, x.shape);
+  const out = Tensor.zeros(dtype, x.shape);
+  bitunpackInto(x, out);
+  return out;
+}
+
+/**
+ * bitunpack as a plannable step: the +1 / -1 values of the 'bit' operand x into
+ * out (float32 or int8, the same shape).
+ */
+export function bitunpackInto(x: Operand, out: Operand, program?: Program): void {
+  const op = 'bitunpackInto';
+  checkProgram(op, program);
+  const xi = operandOf(x, op, 'x', ['bit']);
+  if (xi.shape.length === 0) fail('E_SHAPE', `${op}: x must have at least one dimension`);
+  const oi = operandOf(out, op, 'out', ['float32', 'int8']);
+  if (!sameShape(oi.shape, xi.shape)) fail('E_SHAPE', `${op}: out must have shape ${shapeString(xi.shape)}, got ${shapeString(oi.shape)}`);
+  const cols = xi.shape[xi.shape.length - 1];
+  if (xi.size === 0) return;
+  invoke(native.bitunpack, [native_(x), xi.size / cols, cols, native_(out)], program);
 }
 
 // ---------------------------------------------------------------- convolution
@@ -270,20 +333,42 @@ export function binaryConv2d(x: Tensor, w: Tensor | BinaryConv2d, options: (Bina
   }
   expectTensor(x, op, 'x', ['float32', 'int8', 'bit']);
   if (x.rank !== 4) fail('E_SHAPE', `${op}: x must be 4-D NHWC [N, H, W, C], got [${x.shape.join(', ')}]`);
-  if (x.shape[3] !== layer.inChannels) {
-    fail('E_SHAPE', `${op}: x has ${x.shape[3]} channels (NHWC [${x.shape.join(', ')}]), the weights ${layer.inChannels}`);
-  }
-  const shape = layer.outputShape(x.shape);
-  if (!(shape[1] > 0 && shape[2] > 0)) {
-    fail('E_SHAPE', `${op}: the ${layer.kernel.join('x')} kernel (dilations ${layer.dilations.join('x')}) does not fit the padded input [${x.shape.join(', ')}]`);
-  }
-  const y = layer.stage.outputTensor(op, shape, out);
-  if (x.size === 0) return y;
-  const [kh, kw] = layer.kernel, [sh, sw] = layer.strides, [dh, dw] = layer.dilations, [pt, pl, pb, pr] = layer.pads;
-  const geometry = Int32Array.of(x.shape[0], x.shape[1], x.shape[2], kh, kw, sh, sw, dh, dw, pt, pl, pb, pr);
-  native.binaryConv2d(layer.handle, layer.stage.handle, x.data as Uint8Array | Float32Array | Int8Array, geometry,
-                      layer.padding === 'zero', y.data as Float32Array | Int8Array | Uint8Array);
+  const y = layer.stage.outputTensor(op, convOutputShape(op, x.shape, layer), out);
+  binaryConv2dInto(x, layer, y);
   return y;
+}
+
+/** The NHWC output shape of a layer for an NHWC input shape, checked. */
+function convOutputShape(op: string, x: readonly number[], layer: BinaryConv2d): number[] {
+  if (x[3] !== layer.inChannels) {
+    fail('E_SHAPE', `${op}: x has ${x[3]} channels (NHWC [${x.join(', ')}]), the weights ${layer.inChannels}`);
+  }
+  const shape = layer.outputShape(x);
+  if (!(shape[1] > 0 && shape[2] > 0)) {
+    fail('E_SHAPE', `${op}: the ${layer.kernel.join('x')} kernel (dilations ${layer.dilations.join('x')}) does not fit the padded input [${x.join(', ')}]`);
+  }
+  return shape;
+}
+
+/**
+ * The binary convolution as a plannable step. x: 'bit', float32 or int8 NHWC
+ * [N, H, W, Cin]; out: NHWC [N, OH, OW, Cout] of the layer's output kind. With
+ * a Program, x and out are Slots and the call is recorded (float32/int8 x is
+ * binarized when the step runs).
+ */
+export function binaryConv2dInto(x: Operand, layer: BinaryConv2d, out: Operand, program?: Program): void {
+  const op = 'binaryConv2dInto';
+  if (!(layer instanceof BinaryConv2d)) fail('E_ARG', `${op}: layer must be a BinaryConv2d (ops.packBinaryConv2d), got ${describe(layer)}`);
+  checkProgram(op, program);
+  const xi = operandOf(x, op, 'x', ['float32', 'int8', 'bit']);
+  if (xi.shape.length !== 4) fail('E_SHAPE', `${op}: x must be 4-D NHWC [N, H, W, C], got ${shapeString(xi.shape)}`);
+  const shape = convOutputShape(op, xi.shape, layer);
+  expectOutput(out, op, layer.output, shape);
+  expectDisjoint(op, x, out);
+  if (xi.size === 0) return;
+  const [kh, kw] = layer.kernel, [sh, sw] = layer.strides, [dh, dw] = layer.dilations, [pt, pl, pb, pr] = layer.pads;
+  const geometry = Int32Array.of(xi.shape[0], xi.shape[1], xi.shape[2], kh, kw, sh, sw, dh, dw, pt, pl, pb, pr);
+  invoke(native.binaryConv2d, [layer.handle, layer.stage.handle, native_(x), geometry, layer.padding === 'zero', native_(out)], program);
 }
 
 // ---------------------------------------------------------------- GEMM
@@ -321,10 +406,10 @@ export function packBinaryGemm(w: Tensor, options: BinaryOutputOptions = {}): Bi
   return new BinaryGemm(w, checkOptions(options, 'packBinaryGemm', OUTPUT_OPTION_KEYS) as BinaryOutputOptions);
 }
 
-function rowsOf(op: string, a: Tensor, k: number, n: number): [number, number[]] {
-  if (a.rank < 1) fail('E_SHAPE', `${op}: a must have at least one dimension`);
-  if (a.shape[a.rank - 1] !== k) fail('E_SHAPE', `${op}: a is [${a.shape.join(', ')}], its last axis must be K = ${k}`);
-  return [shapeSize(a.shape.slice(0, -1)), [...a.shape.slice(0, -1), n]];
+function rowsOf(op: string, a: readonly number[], k: number, n: number): [number, number[]] {
+  if (a.length < 1) fail('E_SHAPE', `${op}: a must have at least one dimension`);
+  if (a[a.length - 1] !== k) fail('E_SHAPE', `${op}: a is [${a.join(', ')}], its last axis must be K = ${k}`);
+  return [shapeSize(a.slice(0, -1)), [...a.slice(0, -1), n]];
 }
 
 /**
@@ -346,10 +431,26 @@ export function binaryGemm(a: Tensor, w: Tensor | BinaryGemm, options: (BinaryOu
     layer = new BinaryGemm(w, o as BinaryOutputOptions);
   }
   expectTensor(a, op, 'a', ['float32', 'int8', 'bit']);
-  const [m, shape] = rowsOf(op, a, layer.k, layer.n);
+  const [, shape] = rowsOf(op, a.shape, layer.k, layer.n);
   const y = layer.stage.outputTensor(op, shape, out);
-  if (m > 0) native.binaryGemm(layer.handle, layer.stage.handle, a.data as Uint8Array | Float32Array | Int8Array, m, y.data as Float32Array);
+  binaryGemmInto(a, layer, y);
   return y;
+}
+
+/**
+ * The binary GEMM as a plannable step. a: 'bit', float32 or int8 [..., K];
+ * out: [..., N] of the layer's output kind. With a Program, a and out are Slots
+ * and the call is recorded.
+ */
+export function binaryGemmInto(a: Operand, layer: BinaryGemm, out: Operand, program?: Program): void {
+  const op = 'binaryGemmInto';
+  if (!(layer instanceof BinaryGemm)) fail('E_ARG', `${op}: layer must be a BinaryGemm (ops.packBinaryGemm), got ${describe(layer)}`);
+  checkProgram(op, program);
+  const ai = operandOf(a, op, 'a', ['float32', 'int8', 'bit']);
+  const [m, shape] = rowsOf(op, ai.shape, layer.k, layer.n);
+  expectOutput(out, op, layer.output, shape);
+  expectDisjoint(op, a, out);
+  if (m > 0) invoke(native.binaryGemm, [layer.handle, layer.stage.handle, native_(a), m, native_(out)], program);
 }
 
 // ---------------------------------------------------------------- BinaryConnect
@@ -391,6 +492,12 @@ export interface BinaryWeightRunOptions extends RunOptions {
   aZeroPoint?: number;
 }
 
+function activationZeroPoint(op: string, dtype: DType, v: unknown): number {
+  if (v === undefined) return 0;
+  if (dtype === 'float32') fail('E_ARG', `${op}: aZeroPoint applies to int8/uint8 activations only`);
+  return dtype === 'int8' ? intOption(v, op, 'aZeroPoint', -128, 127) : intOption(v, op, 'aZeroPoint', 0, 255);
+}
+
 /**
  * BinaryConnect GEMM: y[..., c] = transform_c(sum_k (a[..., k] - aZeroPoint) * sign(w[c, k])).
  * a: int8 or uint8 (exact int32 sum, through the int8 GEMM kernels) or float32
@@ -410,15 +517,30 @@ export function binaryWeightGemm(a: Tensor, w: Tensor | BinaryWeightGemm,
     layer = new BinaryWeightGemm(w, o as BinaryOutputOptions);
   }
   expectTensor(a, op, 'a', ['float32', 'int8', 'uint8']);
-  let zp = 0;
-  if (o.aZeroPoint !== undefined) {
-    if (a.dtype === 'float32') fail('E_ARG', `${op}: aZeroPoint applies to int8/uint8 activations only`);
-    zp = a.dtype === 'int8' ? intOption(o.aZeroPoint, op, 'aZeroPoint', -128, 127) : intOption(o.aZeroPoint, op, 'aZeroPoint', 0, 255);
-  }
-  const [m, shape] = rowsOf(op, a, layer.k, layer.n);
+  const zp = activationZeroPoint(op, a.dtype, o.aZeroPoint);
+  const [, shape] = rowsOf(op, a.shape, layer.k, layer.n);
   const y = layer.stage.outputTensor(op, shape, o.out as Tensor | undefined);
-  if (m > 0) native.binaryWeightGemm(layer.handle, layer.stage.handle, a.data as Float32Array | Int8Array | Uint8Array, m, zp, y.data as Float32Array);
+  binaryWeightGemmInto(a, layer, y, a.dtype === 'float32' ? {} : { aZeroPoint: zp });
   return y;
+}
+
+/**
+ * BinaryConnect GEMM as a plannable step. a: int8, uint8 or float32 [..., K];
+ * out: [..., N] of the layer's output kind. With a Program, a and out are Slots
+ * and the call is recorded.
+ */
+export function binaryWeightGemmInto(a: Operand, layer: BinaryWeightGemm, out: Operand, options: { aZeroPoint?: number } = {},
+                                     program?: Program): void {
+  const op = 'binaryWeightGemmInto';
+  if (!(layer instanceof BinaryWeightGemm)) fail('E_ARG', `${op}: layer must be a BinaryWeightGemm (ops.packBinaryWeightGemm), got ${describe(layer)}`);
+  const o = checkOptions(options, op, ['aZeroPoint']);
+  checkProgram(op, program);
+  const ai = operandOf(a, op, 'a', ['float32', 'int8', 'uint8']);
+  const zp = activationZeroPoint(op, ai.dtype, o.aZeroPoint);
+  const [m, shape] = rowsOf(op, ai.shape, layer.k, layer.n);
+  expectOutput(out, op, layer.output, shape);
+  expectDisjoint(op, a, out);
+  if (m > 0) invoke(native.binaryWeightGemm, [layer.handle, layer.stage.handle, native_(a), m, zp, native_(out)], program);
 }
 
 /** The binary kernels the active kernel path runs: ref, avx2, avx512vpopcnt or neon. */

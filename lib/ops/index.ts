@@ -12,6 +12,7 @@ export { gemmInto, OutputStage } from './gemm';
 export {
   bitpack, bitunpack, binaryConv2d, packBinaryConv2d, BinaryConv2d, binaryGemm, packBinaryGemm, BinaryGemm,
   binaryWeightGemm, packBinaryWeightGemm, BinaryWeightGemm, binaryKernelPath,
+  bitpackInto, bitunpackInto, binaryConv2dInto, binaryGemmInto, binaryWeightGemmInto,
 } from './binary';
 export type { BinaryConv2dOptions, BinaryOutputOptions, BinaryOutputKind, BinaryWeightRunOptions, RunOptions } from './binary';
 export {

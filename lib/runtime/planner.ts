@@ -8,7 +8,7 @@ import type { Operand } from '../ops/program';
 import type { DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { permuteTensor } from './tensor-utils';
-import { bytesOf, elementCount, Layout, layoutIsFree, physicalShape, root, RtValue } from './value';
+import { bytesOf, elementCount, Layout, layoutIsFree, physicalShape, root, RtValue, storageBytes } from './value';
 
 /**
  * One kernel call: reads `inputs`, writes `outputs` (tensors in physical order).
@@ -160,7 +160,7 @@ export class Planner {
     const live: { start: number; end: number; until: number }[] = [];
     let arena = 0;
     for (const r of roots) {
-      const bytes = Math.max(ALIGN, Math.ceil(bytesOf(r.dtype, elementCount(r.shape)) / ALIGN) * ALIGN);
+      const bytes = Math.max(ALIGN, Math.ceil(storageBytes(r) / ALIGN) * ALIGN);
       const born = first.get(r)!;
       for (let i = live.length - 1; i >= 0; i--) if (live[i].until < born) live.splice(i, 1);
       live.sort((a, b) => a.start - b.start);

@@ -1,6 +1,7 @@
 // What the planner knows about each value for one set of input shapes.
 import type { Slot } from '../ops/program';
 import type { DType } from '../tensor/dtype';
+import { storageLength } from '../tensor/tensor';
 import type { Tensor } from '../tensor/tensor';
 
 /**
@@ -49,4 +50,9 @@ export function root(v: RtValue): RtValue {
   let r = v;
   while (r.aliasOf) r = r.aliasOf;
   return r;
+}
+
+/** Bytes a value takes in memory: 'bit' values pack their physical last axis into whole 64-bit words per row. */
+export function storageBytes(v: { dtype: DType; shape: readonly number[]; layout: Layout }): number {
+  return v.dtype === 'bit' ? storageLength('bit', physicalShape(v)) : bytesOf(v.dtype, elementCount(v.shape));
 }

@@ -11,6 +11,7 @@
 #include "bindings.h"
 #include "lowbit/binary.h"
 #include "lowbit/thread_pool.h"
+#include "op_call.h"
 #include "state.h"
 
 namespace lowbit_addon {
@@ -20,12 +21,6 @@ using lowbit::BinaryOutputKind;
 using lowbit::bit_words;
 
 const lowbit::BinaryPath& active_binary_path() { return lowbit::binary_path_for(active_isa()); }
-
-// The typed array at i, whatever its type (after checking it is one).
-napi_typedarray_type typed_type(const Args& args, size_t i, const char* what) {
-  if (!args[i].IsTypedArray()) args.fail(kArg, std::string(what) + " must be a typed array");
-  return args[i].As<Napi::TypedArray>().TypedArrayType();
-}
 
 // Runs f, turning an allocation failure into a LowbitError (node-addon-api
 // only converts Napi::Error; anything else would abort the process).
@@ -235,102 +230,154 @@ class BinaryWeightMatrixHandle : public Napi::ObjectWrap<BinaryWeightMatrixHandl
 };
 Napi::FunctionReference* BinaryWeightMatrixHandle::ctor_ = nullptr;
 
-// The output array for `rows` rows of the stage's kind.
-void* output_array(const Args& args, size_t i, const lowbit::BinaryOutput& os, size_t rows) {
+// The output operand for `rows` rows of the stage's kind.
+lowbit::BufferRef output_operand(const OpCall& call, size_t i, const lowbit::BinaryOutput& os, size_t rows) {
+  const Args& args = call.args();
   switch (os.kind) {
     case BinaryOutputKind::kFloat32:
-      return args.typed<float>(i, "out", napi_float32_array, checked_mul(args, rows, os.n, "out"));
+      return call.tensor<float>(i, "out", napi_float32_array, checked_mul(args, rows, os.n, "out"));
     case BinaryOutputKind::kInt8:
-      return args.typed<int8_t>(i, "out", napi_int8_array, checked_mul(args, rows, os.n, "out"));
+      return call.tensor<int8_t>(i, "out", napi_int8_array, checked_mul(args, rows, os.n, "out"));
     case BinaryOutputKind::kBits:
-      return args.typed<uint8_t>(i, "out", napi_uint8_array,
-                                 checked_mul(args, rows, lowbit::binary_output_row_bytes(os.kind, os.n), "out"));
+      break;
   }
-  return nullptr;
+  return call.tensor<uint8_t>(i, "out", napi_uint8_array,
+                              checked_mul(args, rows, lowbit::binary_output_row_bytes(os.kind, os.n), "out"));
 }
 
-// Bits of `rows` rows of `cols` values: a Uint8Array of packed rows (copied
-// to aligned words when it sits at an unaligned offset), or a Float32Array /
-// Int8Array of values, binarized here.
-const uint64_t* bit_rows(const Args& args, size_t i, const char* what, size_t rows, size_t cols,
-                         std::vector<uint64_t>* storage) {
-  const size_t words = checked_mul(args, rows, bit_words(cols), what);
-  const napi_typedarray_type type = typed_type(args, i, what);
-  const size_t count = checked_mul(args, rows, cols, what);
+// Bytes of `rows` packed rows of `cols` bits.
+size_t bit_bytes(const Args& args, size_t rows, size_t cols, const char* what) {
+  return checked_mul(args, checked_mul(args, rows, bit_words(cols), what), 8, what);
+}
+
+// An operand holding the signs of `rows` rows of `cols` values: packed bits
+// (a Uint8Array, or a 'bit' slot), or float32 / int8 values binarized when the
+// step runs. Sets *type to what was given.
+lowbit::BufferRef sign_operand(const OpCall& call, size_t i, const char* what, size_t rows, size_t cols,
+                               napi_typedarray_type* type) {
+  const Args& args = call.args();
+  *type = call.type_of(i, what);
+  switch (*type) {
+    case napi_uint8_array:
+      return call.tensor<uint8_t>(i, what, napi_uint8_array, bit_bytes(args, rows, cols, what));
+    case napi_float32_array:
+      return call.tensor<float>(i, what, napi_float32_array, checked_mul(args, rows, cols, what));
+    case napi_int8_array:
+      return call.tensor<int8_t>(i, what, napi_int8_array, checked_mul(args, rows, cols, what));
+    default:
+      args.fail(kDtype, std::string(what) + " must be packed bits (a Uint8Array or a 'bit' slot), float32 or int8, got " +
+                            typed_array_name(*type));
+  }
+}
+
+// The signs of an operand as aligned packed rows, when a step runs: bits in
+// place when they sit on a word, else copied; float32/int8 values binarized.
+// Whatever has to be made goes to `scratch`, which is per thread (a program may
+// run on several threads at once) and keeps its capacity, so planned runs
+// allocate only while it grows.
+const uint64_t* packed_rows(const lowbit::BinaryPath& path, napi_typedarray_type type, const uint8_t* x, size_t rows,
+                            size_t cols, std::vector<uint64_t>* scratch) {
+  const size_t words = rows * bit_words(cols);
+  if (type == napi_uint8_array && reinterpret_cast<uintptr_t>(x) % 8 == 0) return reinterpret_cast<const uint64_t*>(x);
+  if (scratch->size() < words) scratch->resize(words);
   if (type == napi_uint8_array) {
-    const uint8_t* p = args.typed<uint8_t>(i, what, napi_uint8_array, checked_mul(args, words, 8, what));
-    if (reinterpret_cast<uintptr_t>(p) % 8 == 0) return reinterpret_cast<const uint64_t*>(p);
-    storage->resize(words);
-    std::memcpy(storage->data(), p, words * 8);
-    return storage->data();
-  }
-  storage->resize(words);
-  if (type == napi_float32_array) {
-    const float* x = args.typed<float>(i, what, napi_float32_array, count);
-    lowbit::bitpack_f32(active_binary_path(), x, rows, cols, storage->data(), &lowbit::default_thread_pool());
-  } else if (type == napi_int8_array) {
-    const int8_t* x = args.typed<int8_t>(i, what, napi_int8_array, count);
-    lowbit::bitpack_s8(active_binary_path(), x, rows, cols, storage->data(), &lowbit::default_thread_pool());
+    if (words > 0) std::memcpy(scratch->data(), x, words * 8);
+  } else if (type == napi_float32_array) {
+    lowbit::bitpack_f32(path, reinterpret_cast<const float*>(x), rows, cols, scratch->data(),
+                        &lowbit::default_thread_pool());
   } else {
-    args.fail(kDtype, std::string(what) + " must be a Uint8Array of packed bits, a Float32Array or an Int8Array, got " +
-                          typed_array_name(type));
+    lowbit::bitpack_s8(path, reinterpret_cast<const int8_t*>(x), rows, cols, scratch->data(),
+                       &lowbit::default_thread_pool());
   }
-  return storage->data();
+  return scratch->data();
+}
+
+std::vector<uint64_t>& step_scratch() {
+  thread_local std::vector<uint64_t> scratch;
+  return scratch;
+}
+
+// OpCall::finish, with an allocation failure of an immediate call (the
+// driver's buffers) turned into a LowbitError.
+Napi::Value finish(const OpCall& call, const char* label, lowbit::Step step, double cost) {
+  Napi::Value result;
+  run_guarded(call.args(), [&] { result = call.finish(label, std::move(step), cost); });
+  return result;
 }
 
 // ---------------------------------------------------------------- functions
+//
+// Every function below runs now (typed arrays) or records a step (slots and a
+// Program last): native/addon/op_call.h.
 
-// bitpack(x: Float32Array|Int8Array, rows, cols, out: Uint8Array)
+// bitpack(x: Float32Array|Int8Array, rows, cols, out: Uint8Array[, program])
 Napi::Value Bitpack(const Napi::CallbackInfo& info) {
-  Args args(info, "bitpack", 4);
+  OpCall call(info, "bitpack", 4);
+  const Args& args = call.args();
   const size_t rows = args.size(1, "rows");
   const size_t cols = positive(args, 2, "cols");
   const size_t count = checked_mul(args, rows, cols, "x");
-  const size_t bytes = checked_mul(args, checked_mul(args, rows, bit_words(cols), "out"), 8, "out");
-  uint8_t* out = args.typed<uint8_t>(3, "out", napi_uint8_array, bytes);
-  const napi_typedarray_type type = typed_type(args, 0, "x");
-  std::vector<uint64_t> words;
-  run_guarded(args, [&] { words.resize(rows * bit_words(cols)); });
+  const lowbit::BufferRef out = call.tensor<uint8_t>(3, "out", napi_uint8_array, bit_bytes(args, rows, cols, "out"));
+  const napi_typedarray_type type = call.type_of(0, "x");
+  lowbit::BufferRef x;
   if (type == napi_float32_array) {
-    lowbit::bitpack_f32(active_binary_path(), args.typed<float>(0, "x", napi_float32_array, count), rows, cols,
-                        words.data(), &lowbit::default_thread_pool());
+    x = call.tensor<float>(0, "x", napi_float32_array, count);
   } else if (type == napi_int8_array) {
-    lowbit::bitpack_s8(active_binary_path(), args.typed<int8_t>(0, "x", napi_int8_array, count), rows, cols,
-                       words.data(), &lowbit::default_thread_pool());
+    x = call.tensor<int8_t>(0, "x", napi_int8_array, count);
   } else {
     args.fail(kDtype, std::string("x must be a Float32Array or an Int8Array, got ") + typed_array_name(type));
   }
-  if (bytes > 0) std::memcpy(out, words.data(), bytes);
-  return info.Env().Undefined();
+  const lowbit::BinaryPath* path = &active_binary_path();
+  return finish(call, "bitpack", [=](uint8_t* arena) {
+    uint8_t* o = out.get<uint8_t>(arena);
+    const size_t words = rows * bit_words(cols);
+    const bool aligned = reinterpret_cast<uintptr_t>(o) % 8 == 0;
+    std::vector<uint64_t>& scratch = step_scratch();
+    if (!aligned && scratch.size() < words) scratch.resize(words);
+    uint64_t* dst = aligned ? reinterpret_cast<uint64_t*>(o) : scratch.data();
+    if (type == napi_float32_array) {
+      lowbit::bitpack_f32(*path, x.get<const float>(arena), rows, cols, dst, &lowbit::default_thread_pool());
+    } else {
+      lowbit::bitpack_s8(*path, x.get<const int8_t>(arena), rows, cols, dst, &lowbit::default_thread_pool());
+    }
+    if (!aligned && words > 0) std::memcpy(o, dst, words * 8);
+  }, static_cast<double>(count));
 }
 
-// bitunpack(bits: Uint8Array, rows, cols, out: Float32Array|Int8Array)
+// bitunpack(bits: Uint8Array, rows, cols, out: Float32Array|Int8Array[, program])
 Napi::Value Bitunpack(const Napi::CallbackInfo& info) {
-  Args args(info, "bitunpack", 4);
+  OpCall call(info, "bitunpack", 4);
+  const Args& args = call.args();
   const size_t rows = args.size(1, "rows");
   const size_t cols = positive(args, 2, "cols");
   const size_t count = checked_mul(args, rows, cols, "out");
-  const size_t bytes = checked_mul(args, checked_mul(args, rows, bit_words(cols), "bits"), 8, "bits");
-  const uint8_t* bits = args.typed<uint8_t>(0, "bits", napi_uint8_array, bytes);
-  std::vector<uint64_t> words;
-  run_guarded(args, [&] { words.resize(rows * bit_words(cols)); });
-  if (bytes > 0) std::memcpy(words.data(), bits, bytes);
-  const napi_typedarray_type type = typed_type(args, 3, "out");
+  const lowbit::BufferRef bits = call.tensor<uint8_t>(0, "bits", napi_uint8_array, bit_bytes(args, rows, cols, "bits"));
+  const napi_typedarray_type type = call.type_of(3, "out");
+  lowbit::BufferRef out;
   if (type == napi_float32_array) {
-    lowbit::ref::bitunpack_f32(words.data(), rows, cols, args.typed<float>(3, "out", napi_float32_array, count));
+    out = call.tensor<float>(3, "out", napi_float32_array, count);
   } else if (type == napi_int8_array) {
-    lowbit::ref::bitunpack_s8(words.data(), rows, cols, args.typed<int8_t>(3, "out", napi_int8_array, count));
+    out = call.tensor<int8_t>(3, "out", napi_int8_array, count);
   } else {
     args.fail(kDtype, std::string("out must be a Float32Array or an Int8Array, got ") + typed_array_name(type));
   }
-  return info.Env().Undefined();
+  const lowbit::BinaryPath* path = &active_binary_path();
+  return finish(call, "bitunpack", [=](uint8_t* arena) {
+    const uint64_t* words = packed_rows(*path, napi_uint8_array, bits.get<const uint8_t>(arena), rows, cols, &step_scratch());
+    if (type == napi_float32_array) {
+      lowbit::ref::bitunpack_f32(words, rows, cols, out.get<float>(arena));
+    } else {
+      lowbit::ref::bitunpack_s8(words, rows, cols, out.get<int8_t>(arena));
+    }
+  }, static_cast<double>(count));
 }
 
 // binaryConv2d(w, os, x, geometry: Int32Array [batch, inH, inW, kh, kw, strideH,
 //              strideW, dilationH, dilationW, padTop, padLeft, padBottom, padRight],
-//              zeroPadding: boolean, out)
+//              zeroPadding: boolean, out[, program])
 Napi::Value BinaryConv2d(const Napi::CallbackInfo& info) {
-  Args args(info, "binaryConv2d", 6);
+  OpCall call(info, "binaryConv2d", 6);
+  const Args& args = call.args();
   const lowbit::BinaryWeights& w = BinaryWeightsHandle::From(args, 0, "w").w();
   const lowbit::BinaryOutput& os = BinaryOutputHandle::From(args, 1, "output").os();
   if (os.n != w.n) {
@@ -387,18 +434,26 @@ Napi::Value BinaryConv2d(const Napi::CallbackInfo& info) {
                           std::to_string(s.pad_bottom) + ", " + std::to_string(s.pad_right) +
                           "] are too large for a " + std::to_string(s.in_h) + "x" + std::to_string(s.in_w) + " input");
   }
-  std::vector<uint64_t> storage;
-  run_guarded(args, [&] {
-    const uint64_t* x = bit_rows(args, 2, "x", pixels, w.tap_bits, &storage);
-    void* out = output_array(args, 5, os, rows);
-    lowbit::binary_conv2d(w, os, s, x, out, &lowbit::default_thread_pool());
-  });
-  return info.Env().Undefined();
+  napi_typedarray_type x_type;
+  const lowbit::BufferRef x = sign_operand(call, 2, "x", pixels, w.tap_bits, &x_type);
+  const lowbit::BufferRef out = output_operand(call, 5, os, rows);
+  call.keep(args[0].As<Napi::Object>());
+  call.keep(args[1].As<Napi::Object>());
+  const lowbit::BinaryWeights* weights = &w;
+  const lowbit::BinaryOutput* stage = &os;
+  // A bit-MAC costs a small fraction of a float MAC (xor + popcount of a word does 64).
+  const double macs = static_cast<double>(rows) * static_cast<double>(w.n) * static_cast<double>(w.k_bits);
+  return finish(call, "binary_conv2d", [=](uint8_t* arena) {
+    const uint64_t* bits = packed_rows(*weights->path, x_type, x.get<const uint8_t>(arena), pixels, weights->tap_bits,
+                                       &step_scratch());
+    lowbit::binary_conv2d(*weights, *stage, s, bits, out.get<void>(arena), &lowbit::default_thread_pool());
+  }, macs / 32);
 }
 
-// binaryGemm(w, os, a, m, out): a is m rows of K = w.channels values (bits or floats).
+// binaryGemm(w, os, a, m, out[, program]): a is m rows of K = w.channels values (bits or floats).
 Napi::Value BinaryGemm(const Napi::CallbackInfo& info) {
-  Args args(info, "binaryGemm", 5);
+  OpCall call(info, "binaryGemm", 5);
+  const Args& args = call.args();
   const lowbit::BinaryWeights& w = BinaryWeightsHandle::From(args, 0, "w").w();
   const lowbit::BinaryOutput& os = BinaryOutputHandle::From(args, 1, "output").os();
   if (os.n != w.n) {
@@ -406,18 +461,26 @@ Napi::Value BinaryGemm(const Napi::CallbackInfo& info) {
   }
   if (w.taps != 1) args.fail(kArg, "w holds convolution weights (" + std::to_string(w.taps) + " taps), not a matrix");
   const size_t m = args.size(3, "m");
-  std::vector<uint64_t> storage;
-  run_guarded(args, [&] {
-    const uint64_t* a = bit_rows(args, 2, "a", m, w.tap_bits, &storage);
-    void* out = output_array(args, 4, os, m);
-    lowbit::binary_gemm(w, os, m, a, w.k_words, out, &lowbit::default_thread_pool());
-  });
-  return info.Env().Undefined();
+  napi_typedarray_type a_type;
+  const lowbit::BufferRef a = sign_operand(call, 2, "a", m, w.tap_bits, &a_type);
+  const lowbit::BufferRef out = output_operand(call, 4, os, m);
+  call.keep(args[0].As<Napi::Object>());
+  call.keep(args[1].As<Napi::Object>());
+  const lowbit::BinaryWeights* weights = &w;
+  const lowbit::BinaryOutput* stage = &os;
+  const double macs = static_cast<double>(m) * static_cast<double>(w.n) * static_cast<double>(w.k_bits);
+  return finish(call, "binary_gemm", [=](uint8_t* arena) {
+    const uint64_t* bits = packed_rows(*weights->path, a_type, a.get<const uint8_t>(arena), m, weights->tap_bits,
+                                       &step_scratch());
+    lowbit::binary_gemm(*weights, *stage, m, bits, weights->k_words, out.get<void>(arena),
+                        &lowbit::default_thread_pool());
+  }, macs / 32);
 }
 
-// binaryWeightGemm(w, os, a: Float32Array|Int8Array|Uint8Array, m, aZeroPoint, out)
+// binaryWeightGemm(w, os, a: Float32Array|Int8Array|Uint8Array, m, aZeroPoint, out[, program])
 Napi::Value BinaryWeightGemm(const Napi::CallbackInfo& info) {
-  Args args(info, "binaryWeightGemm", 6);
+  OpCall call(info, "binaryWeightGemm", 6);
+  const Args& args = call.args();
   const lowbit::BinaryWeightMatrix& w = BinaryWeightMatrixHandle::From(args, 0, "w").w();
   const lowbit::BinaryOutput& os = BinaryOutputHandle::From(args, 1, "output").os();
   if (os.n != w.n) {
@@ -425,30 +488,36 @@ Napi::Value BinaryWeightGemm(const Napi::CallbackInfo& info) {
   }
   const size_t m = args.size(3, "m");
   const size_t count = checked_mul(args, m, w.k, "a");
-  const napi_typedarray_type type = typed_type(args, 2, "a");
+  const napi_typedarray_type type = call.type_of(2, "a");
   lowbit::BinaryActivation a_type;
-  const void* a = nullptr;
+  lowbit::BufferRef a;
   int32_t zp = 0;
   if (type == napi_float32_array) {
     a_type = lowbit::BinaryActivation::kFloat32;
-    a = args.typed<float>(2, "a", napi_float32_array, count);
+    a = call.tensor<float>(2, "a", napi_float32_array, count);
     zp = args.int32(4, "aZeroPoint", 0, 0);
   } else if (type == napi_int8_array) {
     a_type = lowbit::BinaryActivation::kInt8;
-    a = args.typed<int8_t>(2, "a", napi_int8_array, count);
+    a = call.tensor<int8_t>(2, "a", napi_int8_array, count);
     zp = args.int32(4, "aZeroPoint", -128, 127);
   } else if (type == napi_uint8_array) {
     a_type = lowbit::BinaryActivation::kUint8;
-    a = args.typed<uint8_t>(2, "a", napi_uint8_array, count);
+    a = call.tensor<uint8_t>(2, "a", napi_uint8_array, count);
     zp = args.int32(4, "aZeroPoint", 0, 255);
   } else {
     args.fail(kDtype, std::string("a must be a Float32Array, Int8Array or Uint8Array, got ") + typed_array_name(type));
   }
-  void* out = output_array(args, 5, os, m);
-  run_guarded(args, [&] {
-    lowbit::binary_weight_gemm(w, os, active_gemm_path(), m, a, a_type, zp, out, &lowbit::default_thread_pool());
-  });
-  return info.Env().Undefined();
+  const lowbit::BufferRef out = output_operand(call, 5, os, m);
+  call.keep(args[0].As<Napi::Object>());
+  call.keep(args[1].As<Napi::Object>());
+  const lowbit::BinaryWeightMatrix* weights = &w;
+  const lowbit::BinaryOutput* stage = &os;
+  const lowbit::GemmPath* gemm = &active_gemm_path();
+  const double macs = static_cast<double>(m) * static_cast<double>(w.n) * static_cast<double>(w.k);
+  return finish(call, "binary_weight_gemm", [=](uint8_t* arena) {
+    lowbit::binary_weight_gemm(*weights, *stage, *gemm, m, a.get<const void>(arena), a_type, zp, out.get<void>(arena),
+                               &lowbit::default_thread_pool());
+  }, macs);
 }
 
 // binaryKernelPath(): the binary kernels the active kernel path runs.

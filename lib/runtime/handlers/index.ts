@@ -2,6 +2,7 @@
 // the kernel call (or an alias, or a plan-time constant) to the plan.
 import type { Node } from '../../graph/ir';
 import type { Handler } from '../planner';
+import { binaryHandlers, BINARY_DOMAIN } from './binary';
 import { convHandlers } from './conv';
 import { elementwiseHandlers, gatherData } from './elementwise';
 import { dynamicMatMul, lut8, quantHandlers } from './quant';
@@ -22,8 +23,11 @@ const LOWBIT_DOMAIN: Record<string, Handler> = {
   DynamicMatMul: dynamicMatMul,
 };
 
+/** Binary layers as model files store them (docs/binary.md). */
+const AI_LOWBIT_DOMAIN: Record<string, Handler> = binaryHandlers;
+
 export function handlerFor(node: Node): Handler | undefined {
-  const table = node.domain === '' ? DEFAULT_DOMAIN : node.domain === 'lowbit' ? LOWBIT_DOMAIN : undefined;
+  const table = node.domain === '' ? DEFAULT_DOMAIN : node.domain === 'lowbit' ? LOWBIT_DOMAIN : node.domain === BINARY_DOMAIN ? AI_LOWBIT_DOMAIN : undefined;
   return table && Object.prototype.hasOwnProperty.call(table, node.opType) ? table[node.opType] : undefined;
 }
 
