@@ -13,6 +13,7 @@ import { batchOf, renderTextLines } from '../quant/data/textlines';
 import { readNpy } from '../quant/data/npy';
 import { imageFiles, imageFolderBatches } from '../quant/data/images';
 import { quantizeDynamicDetailed } from '../quant/dynamic';
+import { quantizeWeightOnlyDetailed } from '../quant/weight-only';
 import { layerTable, renderReportHtml } from '../quant/report';
 
 /** --flag value / --flag=value / --switch parsing with the flags a command accepts. */
@@ -108,6 +109,9 @@ export function printReport(r: StaticResult, log: (l: string) => void = console.
 
 const QUANTIZE_USAGE = `usage: lowbit quantize in.onnx -o out.onnx --calib DIR|textlines:N [options]
        lowbit quantize in.onnx -o out.onnx --dynamic [--per-tensor] [--exclude ...]
+       lowbit quantize in.onnx -o out.onnx --weights int4|int8 [--block-size 0|32|64|128] [--exclude ...]
+  --dynamic               int8 MatMul/Gemm weights, activations quantized at run time (no calibration)
+  --weights int4|int8     weight-only MatMul/Gemm (fp32 activations); blocks along K (default 32, 0: per channel)
   --method minmax|moving-average|percentile|entropy|mse   (default minmax)
   --per-tensor            one weight scale per tensor (default: per output channel)
   --activation uint8|int8 --reduce-range --percentile P
@@ -122,7 +126,7 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
     return;
   }
   const { positional, flags } = parseArgs(argv,
-    ['o', 'output', 'calib', 'method', 'activation', 'exclude', 'exclude-op', 'batch', 'percentile', 'report', 'size', 'layout', 'mean', 'std', 'scale', 'fit', 'limit'],
+    ['o', 'output', 'calib', 'method', 'activation', 'exclude', 'exclude-op', 'batch', 'percentile', 'report', 'size', 'layout', 'mean', 'std', 'scale', 'fit', 'limit', 'weights', 'block-size'],
     ['per-channel', 'per-tensor', 'reduce-range', 'quiet', 'dynamic']);
   if (positional.length !== 1) fail('E_ARG', QUANTIZE_USAGE);
   const out = (flags.o ?? flags.output) as string | undefined;
@@ -135,7 +139,17 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
     console.log(`wrote ${out}`);
     return;
   }
-  if (typeof flags.calib !== 'string') fail('E_ARG', 'quantize: --calib DIR (a folder of images or of .npy batches named after the input), or --calib textlines:N, is required (or --dynamic)');
+  if (flags.weights !== undefined) {
+    if (flags.weights !== 'int4' && flags.weights !== 'int8') fail('E_ARG', `--weights must be int4 or int8, got '${String(flags.weights)}'`);
+    const bits = flags.weights === 'int4' ? 4 : 8;
+    const blockSize = flags['block-size'] !== undefined ? Number(flags['block-size']) : undefined;
+    const r = await quantizeWeightOnlyDetailed(positional[0], { bits, blockSize, exclude });
+    fs.writeFileSync(out, r.model);
+    console.log(`weight-only ${flags.weights}: ${r.quantized.length} MatMul/Gemm nodes; ${(r.fp32Bytes / 1024).toFixed(1)} KiB -> ${(r.model.length / 1024).toFixed(1)} KiB (${(r.model.length / r.fp32Bytes).toFixed(2)}x)`);
+    console.log(`wrote ${out}`);
+    return;
+  }
+  if (typeof flags.calib !== 'string') fail('E_ARG', 'quantize: --calib DIR (a folder of images or of .npy batches named after the input), or --calib textlines:N, is required (or --dynamic, or --weights int4)');
   const batches = calibration(flags.calib, Number(flags.batch ?? 8), positional[0], flags);
   const total = Array.isArray(batches) ? batches.length : (batches as { batches: number }).batches;
   const method = (flags.method ?? 'minmax') as CalibrationMethod;
