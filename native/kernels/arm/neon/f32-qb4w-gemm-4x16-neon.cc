@@ -33,46 +33,62 @@ struct NeonInt4Kernel {
     constexpr size_t Q = 4 * NT;  // q registers of columns
     const PackedInt4Matrix& w = *args.w;
     const float* x[MR];
+#pragma GCC unroll 16
     for (size_t r = 0; r < MR; ++r) x[r] = args.x + (i0 + r) * args.x_stride;
     const int8_t* tile[NT];
+#pragma GCC unroll 16
     for (size_t t = 0; t < NT; ++t) tile[t] = reinterpret_cast<const int8_t*>(w.tile_weights(t0 + t));
 
     float32x4_t total[MR][Q];
+#pragma GCC unroll 16
     for (size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 16
       for (size_t q = 0; q < Q; ++q) total[r][q] = vdupq_n_f32(0.0f);
 
     for (size_t b = 0; b < w.blocks; ++b) {
       const size_t k0 = b * w.block, k1 = std::min(w.k, k0 + w.block);
       float32x4_t sum[MR][Q];
+#pragma GCC unroll 16
       for (size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 16
         for (size_t q = 0; q < Q; ++q) sum[r][q] = vdupq_n_f32(0.0f);
       size_t k = k0;
       for (; k + 2 <= k1; k += 2) {
         float32x4_t w0[Q], w1[Q];
+#pragma GCC unroll 16
         for (size_t t = 0; t < NT; ++t) {
           const int8x16_t v = vld1q_s8(tile[t] + k * 8);
           to_floats(vshrq_n_s8(vshlq_n_s8(v, 4), 4), w0 + 4 * t);
           to_floats(vshrq_n_s8(v, 4), w1 + 4 * t);
         }
+#pragma GCC unroll 16
         for (size_t r = 0; r < MR; ++r) {
           const float xk = x[r][k];
+#pragma GCC unroll 16
           for (size_t q = 0; q < Q; ++q) sum[r][q] = vfmaq_n_f32(sum[r][q], w0[q], xk);
         }
+#pragma GCC unroll 16
         for (size_t r = 0; r < MR; ++r) {
           const float xk = x[r][k + 1];
+#pragma GCC unroll 16
           for (size_t q = 0; q < Q; ++q) sum[r][q] = vfmaq_n_f32(sum[r][q], w1[q], xk);
         }
       }
       if (k < k1) {  // odd K: the last k is a low nibble alone
+#pragma GCC unroll 16
         for (size_t t = 0; t < NT; ++t) {
           float32x4_t w0[4];
           to_floats(vshrq_n_s8(vshlq_n_s8(vld1q_s8(tile[t] + k * 8), 4), 4), w0);
+#pragma GCC unroll 16
           for (size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 16
             for (size_t q = 0; q < 4; ++q) sum[r][4 * t + q] = vfmaq_n_f32(sum[r][4 * t + q], w0[q], x[r][k]);
         }
       }
+#pragma GCC unroll 16
       for (size_t q = 0; q < Q; ++q) {
         const float32x4_t scale = vld1q_f32(w.tile_scales(t0 + q / 4) + b * kInt4TileN + 4 * (q % 4));
+#pragma GCC unroll 16
         for (size_t r = 0; r < MR; ++r) total[r][q] = vfmaq_f32(total[r][q], sum[r][q], scale);
       }
     }
@@ -80,12 +96,15 @@ struct NeonInt4Kernel {
     // Compare and select, as the scalar clamp (vmax/vmin would turn -0 into +0
     // against a +0 bound).
     const float32x4_t lo = vdupq_n_f32(args.clamp_min), hi = vdupq_n_f32(args.clamp_max);
+#pragma GCC unroll 16
     for (size_t t = 0; t < NT; ++t) {
       const size_t col = (t0 + t) * kInt4TileN;
       const size_t cols = std::min(kInt4TileN, w.n - col);
       const float* bias = w.tile_bias(t0 + t);
+#pragma GCC unroll 16
       for (size_t r = 0; r < MR; ++r) {
         float out[kInt4TileN];
+#pragma GCC unroll 16
         for (size_t q = 0; q < 4; ++q) {
           float32x4_t v = vaddq_f32(total[r][4 * t + q], vld1q_f32(bias + 4 * q));
           v = vbslq_f32(vcltq_f32(v, lo), lo, v);

@@ -29,45 +29,60 @@ struct Avx512Int4Kernel {
   static void run(const Int4GemmArgs& args, size_t i0, size_t t0) {
     const PackedInt4Matrix& w = *args.w;
     const float* x[MR];
+#pragma GCC unroll 16
     for (size_t r = 0; r < MR; ++r) x[r] = args.x + (i0 + r) * args.x_stride;
     const int8_t* tile[NT];
+#pragma GCC unroll 16
     for (size_t t = 0; t < NT; ++t) tile[t] = reinterpret_cast<const int8_t*>(w.tile_weights(t0 + t));
 
     __m512 total[MR][NT];
+#pragma GCC unroll 16
     for (size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 16
       for (size_t t = 0; t < NT; ++t) total[r][t] = _mm512_setzero_ps();
 
     for (size_t b = 0; b < w.blocks; ++b) {
       const size_t k0 = b * w.block, k1 = std::min(w.k, k0 + w.block);
       __m512 sum[MR][NT];
+#pragma GCC unroll 16
       for (size_t r = 0; r < MR; ++r)
+#pragma GCC unroll 16
         for (size_t t = 0; t < NT; ++t) sum[r][t] = _mm512_setzero_ps();
       size_t k = k0;
       for (; k + 2 <= k1; k += 2) {
         __m512 w0[NT], w1[NT];
+#pragma GCC unroll 16
         for (size_t t = 0; t < NT; ++t) {
           const __m512i v = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile[t] + k * 8)));
           w0[t] = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(v, 28), 28));
           w1[t] = _mm512_cvtepi32_ps(_mm512_srai_epi32(v, 4));
         }
+#pragma GCC unroll 16
         for (size_t r = 0; r < MR; ++r) {
           const __m512 xk = _mm512_set1_ps(x[r][k]);
+#pragma GCC unroll 16
           for (size_t t = 0; t < NT; ++t) sum[r][t] = _mm512_fmadd_ps(xk, w0[t], sum[r][t]);
         }
+#pragma GCC unroll 16
         for (size_t r = 0; r < MR; ++r) {
           const __m512 xk = _mm512_set1_ps(x[r][k + 1]);
+#pragma GCC unroll 16
           for (size_t t = 0; t < NT; ++t) sum[r][t] = _mm512_fmadd_ps(xk, w1[t], sum[r][t]);
         }
       }
       if (k < k1) {  // odd K: the last k is a low nibble alone
+#pragma GCC unroll 16
         for (size_t t = 0; t < NT; ++t) {
           const __m512i v = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile[t] + k * 8)));
           const __m512 w0 = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(v, 28), 28));
+#pragma GCC unroll 16
           for (size_t r = 0; r < MR; ++r) sum[r][t] = _mm512_fmadd_ps(_mm512_set1_ps(x[r][k]), w0, sum[r][t]);
         }
       }
+#pragma GCC unroll 16
       for (size_t t = 0; t < NT; ++t) {
         const __m512 scale = _mm512_loadu_ps(w.tile_scales(t0 + t) + b * kInt4TileN);
+#pragma GCC unroll 16
         for (size_t r = 0; r < MR; ++r) total[r][t] = _mm512_fmadd_ps(sum[r][t], scale, total[r][t]);
       }
     }
@@ -75,11 +90,13 @@ struct Avx512Int4Kernel {
     // max(lo, y) = lo > y ? lo : y and min(hi, y) = hi < y ? hi : y: the scalar
     // clamp's operand order, so NaN and -0 come out as in ref.
     const __m512 lo = _mm512_set1_ps(args.clamp_min), hi = _mm512_set1_ps(args.clamp_max);
+#pragma GCC unroll 16
     for (size_t t = 0; t < NT; ++t) {
       const size_t col = (t0 + t) * kInt4TileN;
       const size_t cols = std::min(kInt4TileN, w.n - col);
       const __mmask16 mask = static_cast<__mmask16>((1u << cols) - 1);
       const __m512 bias = _mm512_loadu_ps(w.tile_bias(t0 + t));
+#pragma GCC unroll 16
       for (size_t r = 0; r < MR; ++r) {
         __m512 y = _mm512_add_ps(total[r][t], bias);
         y = _mm512_min_ps(hi, _mm512_max_ps(lo, y));
