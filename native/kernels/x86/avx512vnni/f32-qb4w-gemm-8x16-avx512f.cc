@@ -1,8 +1,8 @@
 // int4 weight-only GEMM on AVX-512F: up to 8 rows x 16 columns per call (4 tiles
 // of 16 for one row, 2 for two or three). One 16-byte load holds two k of a
-// tile; vpmovsxbd sign-extends the bytes, an arithmetic shift by 4 gives the
-// high nibble (k + 1) and shifts by 28 the low one (k), then vcvtdq2ps. Each
-// unpacked vector feeds MR rows. Lane j is column j: fma per k in order inside a
+// tile; vpmovzxbd widens the bytes to dwords, and vpermps over a 16-float table
+// turns the low nibble (k) and, after a shift by 4, the high nibble (k + 1) into
+// their values: 3 instructions for 32 weights. Each unpacked vector feeds MR rows. Lane j is column j: fma per k in order inside a
 // block, then fma by the block's scale, as lowbit/int4_gemm.h prescribes.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 // GCC 12 false positive (PR 105593): its AVX-512 headers build results on a
@@ -28,6 +28,9 @@ struct Avx512Int4Kernel {
   template <size_t MR, size_t NT>
   static void run(const Int4GemmArgs& args, size_t i0, size_t t0) {
     const PackedInt4Matrix& w = *args.w;
+    // vpermps reads only the low 4 bits of each index lane: a nibble indexes
+    // its own value, so a table lookup replaces sign extension and conversion.
+    const __m512 kNibbleValues = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
     const float* x[MR];
 #pragma GCC unroll 16
     for (size_t r = 0; r < MR; ++r) x[r] = args.x + (i0 + r) * args.x_stride;
@@ -53,9 +56,9 @@ struct Avx512Int4Kernel {
         __m512 w0[NT], w1[NT];
 #pragma GCC unroll 16
         for (size_t t = 0; t < NT; ++t) {
-          const __m512i v = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile[t] + k * 8)));
-          w0[t] = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(v, 28), 28));
-          w1[t] = _mm512_cvtepi32_ps(_mm512_srai_epi32(v, 4));
+          const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile[t] + k * 8)));
+          w0[t] = _mm512_permutexvar_ps(v, kNibbleValues);
+          w1[t] = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), kNibbleValues);
         }
 #pragma GCC unroll 16
         for (size_t r = 0; r < MR; ++r) {
@@ -73,8 +76,8 @@ struct Avx512Int4Kernel {
       if (k < k1) {  // odd K: the last k is a low nibble alone
 #pragma GCC unroll 16
         for (size_t t = 0; t < NT; ++t) {
-          const __m512i v = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile[t] + k * 8)));
-          const __m512 w0 = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(v, 28), 28));
+          const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile[t] + k * 8)));
+          const __m512 w0 = _mm512_permutexvar_ps(v, kNibbleValues);
 #pragma GCC unroll 16
           for (size_t r = 0; r < MR; ++r) sum[r][t] = _mm512_fmadd_ps(_mm512_set1_ps(x[r][k]), w0, sum[r][t]);
         }
