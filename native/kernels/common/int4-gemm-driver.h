@@ -36,10 +36,17 @@ struct Int4GemmDriver {
  private:
   template <size_t MR>
   static void rows(const Int4GemmArgs& args, size_t i0, size_t t0, size_t t1) {
-    constexpr size_t NT = Kernel::template tiles_for<MR>();
+    tiles<MR, Kernel::template tiles_for<MR>()>(args, i0, t0, t1);
+  }
+
+  // NT tiles per call while they last, then the rest with NT/2, ... 1.
+  template <size_t MR, size_t NT>
+  static void tiles(const Int4GemmArgs& args, size_t i0, size_t t0, size_t t1) {
     size_t t = t0;
     for (; t + NT <= t1; t += NT) Kernel::template run<MR, NT>(args, i0, t);
-    for (; t < t1; ++t) Kernel::template run<MR, 1>(args, i0, t);
+    if constexpr (NT > 1) {
+      if (t < t1) tiles<MR, NT / 2>(args, i0, t, t1);
+    }
   }
 
   template <size_t R>

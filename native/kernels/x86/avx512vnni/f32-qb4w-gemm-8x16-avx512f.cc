@@ -23,7 +23,7 @@ namespace {
 struct Avx512Int4Kernel {
   static constexpr size_t kMaxRows = 8;
   template <size_t MR>
-  static constexpr size_t tiles_for() { return MR == 1 ? 4 : (MR <= 3 ? 2 : 1); }
+  static constexpr size_t tiles_for() { return MR == 1 ? 8 : (MR <= 3 ? 2 : 1); }
 
   template <size_t MR, size_t NT>
   static void run(const Int4GemmArgs& args, size_t i0, size_t t0) {
