@@ -24,7 +24,8 @@ struct Int4GemmDriver {
   static void gemm(const Int4GemmArgs& args, size_t m0, size_t m1, size_t t0, size_t t1) {
     const PackedInt4Matrix& w = *args.w;
     const size_t tile_bytes = w.pairs() * kInt4PairBytes + (w.blocks + 1) * kInt4TileN * sizeof(float);
-    const size_t chunk = std::max<size_t>(1, kTileChunkBytes / tile_bytes);
+    // One pass over the rows (M <= kMaxRows, a GEMV) re-reads nothing: no chunks.
+    const size_t chunk = m1 - m0 <= Kernel::kMaxRows ? t1 - t0 : std::max<size_t>(1, kTileChunkBytes / tile_bytes);
     for (size_t c0 = t0; c0 < t1; c0 += chunk) {
       const size_t c1 = std::min(t1, c0 + chunk);
       size_t i = m0;
