@@ -29,8 +29,8 @@ export async function benchInt4(threadCounts: number[], budgetMs: number, isas: 
     const x = new Tensor('float32', Float32Array.from({ length: m * k }, () => rnd() * 2 - 1), [m, k]);
     const q32 = ops.quantizeInt4(w, { axis: 1, blockSize: 32 });
     const qch = ops.quantizeInt4(w, { axis: 1 });
-    const int4Block = ops.packInt4Weights(q32.values, { scales: q32.scales, blockSize: 32 });
-    const int4Channel = ops.packInt4Weights(qch.values, { scales: qch.scales });
+    const int4Block = ops.packInt4Weights(q32.data, { scales: q32.scales, blockSize: 32 });
+    const int4Channel = ops.packInt4Weights(qch.data, { scales: qch.scales });
     const b8 = new Tensor('int8', Int8Array.from({ length: k * n }, () => Math.floor(rnd() * 255) - 127), [k, n]);
     const a8 = new Tensor('uint8', Uint8Array.from({ length: m * k }, () => Math.floor(rnd() * 256)), [m, k]);
     const out32 = Tensor.zeros('int32', [m, n]);

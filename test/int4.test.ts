@@ -111,7 +111,7 @@ describe('int4 weight-only GEMM', function () {
     const w = new Tensor('float32', Float32Array.of(3.5, 0.25, 0.75, -1.25, -3.5, 0, 1.0, -0.25), [1, 8]);
     const q = ops.quantizeInt4(w, { axis: 1 });
     assert.deepEqual(Array.from(q.scales.data), [0.5]);
-    assert.deepEqual(Array.from(q.values.data), [7, 0, 2, -2, -7, 0, 2, 0]);
+    assert.deepEqual(Array.from(q.data.data), [7, 0, 2, -2, -7, 0, 2, 0]);
     assert.equal(q.layout, 'nk');
     // Blocked along K of a [K, N] matrix: scales [blocks, N]; an all-zero block gets scale 1.
     const rng = new Rng(3);
@@ -123,7 +123,7 @@ describe('int4 weight-only GEMM', function () {
     assert.deepEqual(qk.scales.shape, [3, n]);
     assert.equal(qk.layout, 'kn');
     assert.equal((qk.scales.data as Float32Array)[1 * n + 1], 1);
-    const values = qk.values.data as Int8Array, scales = qk.scales.data as Float32Array;
+    const values = qk.data.data as Int8Array, scales = qk.scales.data as Float32Array;
     for (let kk = 0; kk < k; kk++) {
       for (let j = 0; j < n; j++) {
         const s = scales[Math.floor(kk / 32) * n + j];
@@ -132,7 +132,7 @@ describe('int4 weight-only GEMM', function () {
       }
     }
     // The GEMM on the quantized weights equals x times the dequantized matrix.
-    const packed = ops.packInt4Weights(qk.values, { layout: qk.layout, scales: qk.scales, blockSize: qk.blockSize });
+    const packed = ops.packInt4Weights(qk.data, { layout: qk.layout, scales: qk.scales, blockSize: qk.blockSize });
     const x = randomFloats(rng, 2 * k);
     const y = ops.int4Gemm(new Tensor('float32', x, [2, k]), packed).data as Float32Array;
     for (let i = 0; i < 2; i++) {

@@ -5,7 +5,7 @@
 // the same bits.
 //
 //   const q = ops.quantizeInt4(w, { axis: 1, blockSize: 32 });   // w float32 [N, K]
-//   const packed = ops.packInt4Weights(q.values, { scales: q.scales, blockSize: 32 });
+//   const packed = ops.packInt4Weights(q.data, { scales: q.scales, blockSize: 32 });
 //   const y = ops.int4Gemm(x, packed);                            // x [..., K] -> y [..., N]
 import type { NativePackedInt4 } from '../../binding';
 import { fail } from '../errors';
@@ -205,7 +205,7 @@ export interface QuantizeInt4Options {
 
 export interface Int4Quantized {
   /** int8 values in [-8, 7] (the quantizer uses [-7, 7]), w's shape. */
-  values: Tensor<'int8'>;
+  data: Tensor<'int8'>;
   /** float32 [N, blocks] (axis 1) or [blocks, N] (axis 0). */
   scales: Tensor<'float32'>;
   blockSize: Int4BlockSize;
@@ -256,7 +256,7 @@ export function quantizeInt4(w: Tensor, options: QuantizeInt4Options): Int4Quant
     }
   }
   return {
-    values: new Tensor('int8', values, w.shape),
+    data: new Tensor('int8', values, w.shape),
     scales: new Tensor('float32', scales, kAxis === 1 ? [n, blocks] : [blocks, n]),
     blockSize,
     layout: kAxis === 1 ? 'nk' : 'kn',
