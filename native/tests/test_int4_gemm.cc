@@ -5,7 +5,8 @@
 // 64, 128; with and without bias; no clamp, relu, a narrow clamp; weights that
 // include -8 and 7. Results at 1 and 3 threads and over any split of rows and
 // tiles must be bit-identical. The definition itself is checked against a
-// double-precision sum within the rounding bound of its fp32 summation. Also:
+// double-precision sum within the rounding bound of its fp32 summation. NaN and
+// infinities in x give the same bits on every path. Also:
 // packing from int8 values and from ONNX int4 bytes ([N, K] and [K, N]) gives
 // the same packed matrix, which is 4 bits per weight.
 #include <cmath>
@@ -322,6 +323,43 @@ TEST(int4_pack_sources_agree) {
         for (size_t x = 0; x < k; ++x) CHECK_EQ(int4_packed_weight(from_kn, j, x), static_cast<int>(w[j * k + x]));
       }
       RETURN_IF_FAILED();
+    }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// NaN and infinities in x reach the output the same way on every path: the
+// NaN's payload, inf * 0 (the CPU's default NaN), inf - inf, and the clamp
+// letting NaN through (as the scalar x < lo ? lo : ...). One NaN per row, so no
+// path depends on which of two NaNs an instruction keeps.
+TEST(int4_gemm_nan_and_inf_match_ref) {
+  const size_t m = 4, n = 37, k = 70, block = 32;
+  std::vector<float> x = random_floats(m * k, -1.0f, 1.0f);
+  const uint32_t payload = 0x7fc12345u;
+  std::memcpy(&x[5], &payload, sizeof payload);              // row 0: a NaN with a payload
+  x[k + 3] = std::numeric_limits<float>::infinity();         // row 1: +inf (x 0 weights: NaN)
+  x[2 * k + 1] = -std::numeric_limits<float>::infinity();    // row 2: -inf and +inf
+  x[2 * k + 40] = std::numeric_limits<float>::infinity();
+  std::vector<int8_t> w = random_weights(n, k);
+  for (size_t j = 0; j < n; j += 3) w[j * k + 3] = 0;        // some inf * 0
+  const std::vector<float> scales = random_floats(n * block_count(k, block), 0.01f, 0.1f);
+  for (const Clamp& c : kClamps) {
+    std::vector<float> want(m * n);
+    ref::int4_gemm_unpacked(m, n, k, x.data(), w.data(), scales.data(), block, nullptr, c.lo, c.hi, want.data());
+    bool has_nan = false;
+    for (float v : want) has_nan |= std::isnan(v);
+    CHECK(has_nan);
+    Int4Source src;
+    src.values = w.data();
+    src.scales = scales.data();
+    PackedInt4Matrix packed;
+    pack_int4_matrix(src, n, k, block, &packed);
+    for (const Int4Path* path : paths_under_test()) {
+      const std::string what = std::string(path->name) + " nan/inf " + c.name;
+      if (!same_bits(run(*path, packed, x, m, c, nullptr, what), want, n, what)) return;
     }
   }
 }
