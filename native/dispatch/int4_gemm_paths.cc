@@ -35,8 +35,6 @@ const std::vector<const Int4Path*>& int4_paths() {
   return paths;
 }
 
-const Int4Path& int4_ref_path() { return ref::kInt4Path; }
-
 namespace {
 const Int4Path* supported_or_null(const Int4Path* p) { return p != nullptr && p->supported() ? p : nullptr; }
 }  // namespace

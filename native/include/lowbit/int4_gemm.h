@@ -16,8 +16,8 @@
 // Packed layout (one for all ISAs; docs/int4.md): columns in tiles of 16,
 // zero-padded past N. Tile t holds ceil(K/2) groups of 16 bytes; byte j of group
 // g is column 16t+j: low nibble = w[.][2g], high nibble = w[.][2g+1], two's
-// complement (the pad of an odd K is 0). A signed byte load gives the high
-// nibble with one arithmetic shift and the low one with two. Scales are
+// complement (the pad of an odd K is 0): one 16-byte load is two k rows of a
+// tile, split by shifts or table lookups (docs/int4.md, per ISA). Scales are
 // [tile][block][16] floats (0 past N), bias [tiles * 16] floats.
 #pragma once
 
@@ -104,7 +104,6 @@ struct Int4Path {
 // The path serving a kernel path (avx2 for avx2/avxvnni, avx512 for
 // avx512vnni/amx, neon for neon/neondot), ref when it is not compiled in.
 const Int4Path& int4_path_for(Isa isa);
-const Int4Path& int4_ref_path();
 // Every compiled path, ref first.
 const std::vector<const Int4Path*>& int4_paths();
 

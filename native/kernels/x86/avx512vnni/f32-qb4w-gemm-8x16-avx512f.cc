@@ -1,9 +1,10 @@
-// int4 weight-only GEMM on AVX-512F: up to 8 rows x 16 columns per call (4 tiles
+// int4 weight-only GEMM on AVX-512F: up to 8 rows x 16 columns per call (8 tiles
 // of 16 for one row, 2 for two or three). One 16-byte load holds two k of a
 // tile; vpmovzxbd widens the bytes to dwords, and vpermps over a 16-float table
 // turns the low nibble (k) and, after a shift by 4, the high nibble (k + 1) into
-// their values: 3 instructions for 32 weights. Each unpacked vector feeds MR rows. Lane j is column j: fma per k in order inside a
-// block, then fma by the block's scale, as lowbit/int4_gemm.h prescribes.
+// their values: 3 instructions for 32 weights. Each unpacked vector feeds MR
+// rows. Lane j is column j: fma per k in order inside a block, then fma by the
+// block's scale, as lowbit/int4_gemm.h prescribes.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 // GCC 12 false positive (PR 105593): its AVX-512 headers build results on a
 // deliberately uninitialized _mm512_undefined_*() value.
