@@ -272,6 +272,34 @@ export interface Binding {
           activation: NativeF32Activation, activationParams: readonly number[], program?: NativeProgram): void;
 }
 
+// ---- int4 weight-only GEMM (native/addon/int4_binding.cc; lib/ops/int4.ts; docs/int4.md).
+
+/** int4 weights packed once into ISA-independent 4-bit tiles (any kernel path runs them). */
+export interface NativePackedInt4 {
+  readonly n: number;
+  readonly k: number;
+  /** 0: one scale per output channel; else 32, 64 or 128 along K. */
+  readonly blockSize: number;
+  readonly blocks: number;
+  readonly hasBias: boolean;
+  readonly byteLength: number;
+}
+
+export interface Binding {
+  /**
+   * format 'int8': Int8Array of n * k values in [-8, 7]; 'onnx': Uint8Array of ceil(n * k / 2) bytes
+   * (two's complement, low nibble first). kMajor false: weights [n, k], scales [n, blocks]; true:
+   * weights [k, n], scales [blocks, n]. blockSize 0 (per channel), 32, 64 or 128.
+   */
+  PackedInt4: new (weights: Int8Array | Uint8Array, format: 'int8' | 'onnx', n: number, k: number, kMajor: boolean,
+                   scales: Float32Array, blockSize: number, bias: Float32Array | null) => NativePackedInt4;
+  /** out [m, n] = clamp(x [m, k] * dequantized weights + bias, clampMin, clampMax). */
+  int4Gemm(packed: NativePackedInt4, x: Operand<Float32Array>, m: number, out: Operand<Float32Array>, clampMin: number,
+           clampMax: number, program?: NativeProgram): void;
+  /** The int4 kernels the active path runs: 'ref', 'avx2', 'avx512' or 'neon'. */
+  int4KernelPath(): string;
+}
+
 // ---- fp32 ops and data movement (native/addon/{elementwise,pool,layout}_binding.cc; docs/fp32-ops.md).
 // Tensor arguments are Operands: typed arrays now, or slots when a program is passed last.
 

@@ -54,3 +54,5 @@ export {
   gatherShape, resize, resizeInto, resizeShape, resizePlan,
 } from './layout';
 export type { SliceOptions, PadOptions, PadMode, ResizeOptions, ResizeMode, CoordinateTransformationMode, NearestMode } from './layout';
+export { packInt4Weights, PackedInt4, int4GemmInto, int4Gemm, int4KernelPath, quantizeInt4 } from './int4';
+export type { Int4Layout, Int4BlockSize, OnnxInt4Bytes, PackInt4Options, Int4Activation, Int4GemmOptions, QuantizeInt4Options, Int4Quantized } from './int4';
