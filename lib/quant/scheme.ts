@@ -68,34 +68,3 @@ export function sqnr(reference: ArrayLike<number>, approx: ArrayLike<number>): n
   if (n === 0) return Infinity;
   return 10 * Math.log10(s / n);
 }
-
-export interface BlockQuant {
-  /** The quantized values, in the tensor's own layout. */
-  data: Int8Array;
-  /** One scale per block: the tensor's shape with `axis` divided (rounding up) by the block size. */
-  scales: Float32Array;
-  scaleShape: number[];
-}
-
-/**
- * Symmetric weights in blocks of `blockSize` along `axis` (blockSize 0: the
- * whole axis, i.e. one scale per position of the other axes): s = max|w| / qmax,
- * q = round_half_even(w / s) in [-qmax, qmax]. 2-D tensors only.
- */
-export function quantizeBlocks(w: Float32Array, shape: readonly number[], axis: 0 | 1, blockSize: number, qmax: number): BlockQuant {
-  if (shape.length !== 2) fail('E_SHAPE', `blocked quantization needs a 2-D tensor, got [${shape.join(', ')}]`);
-  const [rows, cols] = shape;
-  const len = axis === 0 ? rows : cols;
-  const block = blockSize === 0 ? len : blockSize;
-  const blocks = Math.ceil(len / block);
-  const scaleShape = axis === 0 ? [blocks, cols] : [rows, blocks];
-  const at = (r: number, c: number) => (axis === 0 ? Math.floor(r / block) * cols + c : r * blocks + Math.floor(c / block));
-  const absMax = new Float64Array(blocks * (axis === 0 ? cols : rows));
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) absMax[at(r, c)] = Math.max(absMax[at(r, c)], Math.abs(w[r * cols + c]));
-  const scales = Float32Array.from(absMax, (m) => (m === 0 ? 1 : m / qmax));
-  const data = new Int8Array(w.length);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) data[r * cols + c] = Math.max(-qmax, Math.min(qmax, roundHalfEven(w[r * cols + c] / scales[at(r, c)])));
-  }
-  return { data, scales, scaleShape: blockSize === 0 ? [axis === 0 ? cols : rows] : scaleShape };
-}

@@ -3,6 +3,7 @@ import type { Graph } from '../ir';
 import { foldBatchNorm } from './fold-batchnorm';
 import { fuseActivations, matchHardSwish, removeDeadNodes } from './fuse-activations';
 import { fuseDynamicMatMul } from './fuse-dynamic';
+import { fuseInt4MatMul } from './fuse-int4';
 import { fuseQdq, fuseQuantizedUnary } from './fuse-qdq';
 
 export interface PassReport {
@@ -13,6 +14,7 @@ export interface PassReport {
   qdqFused: number;
   lookupTables: number;
   dynamicMatMuls: number;
+  int4MatMuls: number;
 }
 
 export function optimize(g: Graph): PassReport {
@@ -22,10 +24,11 @@ export function optimize(g: Graph): PassReport {
   const qdqFused = fuseQdq(g);
   const lookupTables = fuseQuantizedUnary(g);
   const dynamicMatMuls = fuseDynamicMatMul(g);
+  const int4MatMuls = fuseInt4MatMul(g);
   const activationsFused = fuseActivations(g);
   removeDeadNodes(g);
   g.sortTopologically();
-  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables, dynamicMatMuls };
+  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables, dynamicMatMuls, int4MatMuls };
 }
 
-export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary, fuseDynamicMatMul };
+export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary, fuseDynamicMatMul, fuseInt4MatMul };

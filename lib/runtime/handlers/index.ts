@@ -5,7 +5,7 @@ import type { Handler } from '../planner';
 import { binaryHandlers, BINARY_DOMAIN } from './binary';
 import { convHandlers } from './conv';
 import { elementwiseHandlers, gatherData } from './elementwise';
-import { dynamicMatMul, lut8, quantHandlers } from './quant';
+import { dynamicMatMul, int4MatMul, lut8, quantHandlers } from './quant';
 import { shapeHandlers } from './shape';
 
 const DEFAULT_DOMAIN: Record<string, Handler> = {
@@ -21,6 +21,7 @@ const DEFAULT_DOMAIN: Record<string, Handler> = {
 const LOWBIT_DOMAIN: Record<string, Handler> = {
   Lut8: lut8,
   DynamicMatMul: dynamicMatMul,
+  Int4MatMul: int4MatMul,
 };
 
 /** Binary layers as model files store them (docs/binary.md). */

@@ -164,6 +164,22 @@ export const dynamicMatMul: Handler = (p, node, [x0, w0, ws0, b0]) => {
   return p.step(node.name, [a], [out], (ins, outs, program) => ops.dynamicGemmInto(packed, ins[0], m, ws, bias, outs[0], program));
 };
 
+/**
+ * lowbit.Int4MatMul (from the int4 pass): x [..., K] float32 times int4 weights
+ * ('kn' [K, N] or 'nk' [N, K]) with per-channel or blocked scales, plus a bias.
+ */
+export const int4MatMul: Handler = (p, node, [x0, w0, s0, b0]) => {
+  const x1 = need(node, x0, 'x');
+  if (x1.dtype !== 'float32') fail('E_DTYPE', `${describeNode(node)}: x must be float32, got ${x1.dtype}`);
+  const w = constant(p, node, w0, 'w'), scales = constant(p, node, s0, 'scales');
+  const bias = b0 ? constant(p, node, b0, 'bias') : null;
+  const layout = node.attrs['lowbit.layout'] as 'kn' | 'nk';
+  const packed = p.cached(`int4:${node.name}`, () => ops.packInt4Weights(w, { layout, scales, blockSize: node.attrs['lowbit.block'] as ops.Int4BlockSize, bias }));
+  const { a, m } = rowsOf(p, node, x1, packed.k);
+  const out = p.output(node.outputs[0], 'float32', [...a.shape.slice(0, -1), packed.n]);
+  return p.step(node.name, [a], [out], (ins, outs, program) => ops.int4GemmInto(packed, ins[0], m, outs[0], {}, program));
+};
+
 export const quantHandlers: Record<string, Handler> = {
   QuantizeLinear: quantizeLinear,
   DynamicQuantizeLinear: dynamicQuantizeLinear,
