@@ -2,7 +2,7 @@
 import type { Graph } from '../ir';
 import { foldBatchNorm } from './fold-batchnorm';
 import { fuseActivations, matchHardSwish, removeDeadNodes } from './fuse-activations';
-import { fuseQdq, fuseQuantizedUnary } from './fuse-qdq';
+import { fuseQdq, fuseQuantizedElementwise, fuseQuantizedUnary } from './fuse-qdq';
 
 export interface PassReport {
   deadNodes: number;
@@ -11,6 +11,7 @@ export interface PassReport {
   activationsFused: number;
   qdqFused: number;
   lookupTables: number;
+  qlinearElementwise: number;
 }
 
 export function optimize(g: Graph): PassReport {
@@ -19,10 +20,11 @@ export function optimize(g: Graph): PassReport {
   const hardSwishMatched = matchHardSwish(g);
   const qdqFused = fuseQdq(g);
   const lookupTables = fuseQuantizedUnary(g);
+  const qlinearElementwise = fuseQuantizedElementwise(g);
   const activationsFused = fuseActivations(g);
   removeDeadNodes(g);
   g.sortTopologically();
-  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables };
+  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables, qlinearElementwise };
 }
 
-export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary };
+export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary, fuseQuantizedElementwise };

@@ -4,6 +4,7 @@ import type { Node } from '../../graph/ir';
 import type { Handler } from '../planner';
 import { convHandlers } from './conv';
 import { elementwiseHandlers, gatherData } from './elementwise';
+import { qelementwiseHandlers } from './qelementwise';
 import { lut8, quantHandlers } from './quant';
 import { shapeHandlers } from './shape';
 
@@ -19,10 +20,17 @@ const DEFAULT_DOMAIN: Record<string, Handler> = {
 /** Nodes the graph passes create (not in any model file). */
 const LOWBIT_DOMAIN: Record<string, Handler> = {
   Lut8: lut8,
+  ...qelementwiseHandlers,
+};
+
+/** onnxruntime's contrib ops (QOperator models). */
+const MICROSOFT_DOMAIN: Record<string, Handler> = {
+  ...qelementwiseHandlers,
 };
 
 export function handlerFor(node: Node): Handler | undefined {
-  const table = node.domain === '' ? DEFAULT_DOMAIN : node.domain === 'lowbit' ? LOWBIT_DOMAIN : undefined;
+  const table = node.domain === '' ? DEFAULT_DOMAIN : node.domain === 'lowbit' ? LOWBIT_DOMAIN
+    : node.domain === 'com.microsoft' ? MICROSOFT_DOMAIN : undefined;
   return table && Object.prototype.hasOwnProperty.call(table, node.opType) ? table[node.opType] : undefined;
 }
 
