@@ -98,6 +98,13 @@ void row_offsets(const BroadcastPlan& plan, size_t last, size_t r, size_t* a_off
 const uint8_t* at(const void* p, size_t i) { return static_cast<const uint8_t*>(p) + i; }
 uint8_t* at(void* p, size_t i) { return static_cast<uint8_t*>(p) + i; }
 
+// b's terms for `rows` copies of its n values at `b` (n = 1: a scalar).
+void prepare_terms(const QBinaryParams& p, const void* b, size_t n, size_t rows, std::vector<float>* terms) {
+  terms->resize(rows * n);
+  for (size_t i = 0; i < n; ++i) (*terms)[i] = qbinary_b_term(p, qload(b, i, p.b_signed));
+  for (size_t r = 1; r < rows; ++r) std::copy(terms->begin(), terms->begin() + static_cast<ptrdiff_t>(n), terms->begin() + static_cast<ptrdiff_t>(r * n));
+}
+
 }  // namespace
 
 void qbinary(const QElementwisePath& path, const QBinaryParams& params, const BroadcastPlan& in, const void* a0,
@@ -113,7 +120,7 @@ void qbinary(const QElementwisePath& path, const QBinaryParams& params, const Br
   QBinaryParams p = params;
   const void* a = a0;
   const void* b = b0;
-  const size_t last = plan.rank - 1;
+  size_t last = plan.rank - 1;
   // Add and Mul commute: put the contiguous operand first.
   if (plan.a_stride[last] == 0 && plan.b_stride[last] == 1) {
     std::swap(a, b);
@@ -125,54 +132,80 @@ void qbinary(const QElementwisePath& path, const QBinaryParams& params, const Br
   const size_t n = plan.dims[last];
   const size_t sa = plan.a_stride[last], sb = plan.b_stride[last];
   const size_t rows = count / n;
-  const bool vector_rows = (sa == 1 || n == 1) && sb <= 1;
-
-  // NHWC per-channel broadcast: a's rows contiguous along axis last - 1, b the
-  // same row for all of them. Rows of a few channels become one row of R rows
-  // against b repeated R times.
-  const bool repeat_b = vector_rows && sa == 1 && sb == 1 && plan.rank >= 2 && n < 64 &&
-                        plan.a_stride[last - 1] == n && plan.b_stride[last - 1] == 0 && plan.dims[last - 1] >= 2;
-  if (repeat_b) {
-    const size_t mid = plan.dims[last - 1];
+  if (sa != 1 && n > 1) {
+    // A plan lib/ops never makes (a strided innermost axis): element by element.
     parallel_ranges(pool, rows, count, [&](size_t r0, size_t r1) {
-      const size_t per = std::min(mid, (256 + n - 1) / n);
-      thread_local std::vector<uint8_t> repeated;
-      size_t repeated_for = SIZE_MAX;
-      repeated.resize(per * n);
-      for (size_t r = r0; r < r1;) {
-        const size_t o = r / mid;
-        const size_t span = std::min(r1, (o + 1) * mid) - r;
+      for (size_t r = r0; r < r1; ++r) {
         size_t a_off, b_off;
-        row_offsets(plan, last - 1, o, &a_off, &b_off);
-        a_off += (r - o * mid) * n;
-        if (repeated_for != b_off) {
-          for (size_t k = 0; k < per; ++k) std::copy(at(b, b_off), at(b, b_off) + n, repeated.data() + k * n);
-          repeated_for = b_off;
+        row_offsets(plan, last, r, &a_off, &b_off);
+        for (size_t i = 0; i < n; ++i) {
+          const int32_t v = qbinary_one(p, qload(a, a_off + i * sa, p.a_signed), qload(b, b_off + i * sb, p.b_signed));
+          qstore(out, r * n + i, v, p.out_signed);
         }
-        size_t done = 0;
-        for (; done + per <= span; done += per) {
-          path.binary_row(p, at(a, a_off + done * n), repeated.data(), 1, at(out, (r + done) * n), per * n);
-        }
-        if (done < span) path.binary_row(p, at(a, a_off + done * n), repeated.data(), 1, at(out, (r + done) * n), (span - done) * n);
-        r += span;
       }
     });
     return;
   }
-
+  if (sb > 1) {
+    // b strided along a contiguous a: also element by element.
+    parallel_ranges(pool, rows, count, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) {
+        size_t a_off, b_off;
+        row_offsets(plan, last, r, &a_off, &b_off);
+        for (size_t i = 0; i < n; ++i) {
+          qstore(out, r * n + i, qbinary_one(p, qload(a, a_off + i, p.a_signed), qload(b, b_off + i * sb, p.b_signed)),
+                 p.out_signed);
+        }
+      }
+    });
+    return;
+  }
+  // b repeats one row (a scalar, or the NHWC per-channel row [N,1,1,C]) along
+  // the axis before the last: its terms are prepared once and the rows of a
+  // between two changes of b run as one long row against them.
+  const bool b_scalar_rows = sb == 0;
+  const bool repeat_b = sb == 1 && plan.rank >= 2 && plan.a_stride[last - 1] == n && plan.b_stride[last - 1] == 0;
+  if (!b_scalar_rows && !repeat_b) {
+    parallel_ranges(pool, rows, count, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) {
+        size_t a_off, b_off;
+        row_offsets(plan, last, r, &a_off, &b_off);
+        path.binary_row(p, at(a, a_off), at(b, b_off), at(out, r * n), n);
+      }
+    });
+    return;
+  }
+  // Rows grouped by the axis before the last (mid); b is the same over a group.
+  const size_t b_len = b_scalar_rows ? 1 : n;
+  const size_t mid = plan.rank >= 2 && plan.b_stride[last - 1] == 0 && plan.a_stride[last - 1] == n ? plan.dims[last - 1] : 1;
+  const size_t outer_last = mid > 1 ? last - 1 : last;
+  // A block of rows: at least ~1024 elements per kernel call.
+  const size_t per = std::max<size_t>(1, std::min(mid, (1024 + n - 1) / n));
   parallel_ranges(pool, rows, count, [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r) {
+    thread_local std::vector<float> terms;
+    size_t terms_for = SIZE_MAX;
+    for (size_t r = r0; r < r1;) {
+      const size_t o = r / mid;
+      const size_t span = std::min(r1, (o + 1) * mid) - r;
       size_t a_off, b_off;
-      row_offsets(plan, last, r, &a_off, &b_off);
-      if (vector_rows) {
-        path.binary_row(p, at(a, a_off), at(b, b_off), sb, at(out, r * n), n);
-        continue;
+      row_offsets(plan, outer_last, o, &a_off, &b_off);
+      a_off += (r - o * mid) * n;
+      if (terms_for != b_off) {
+        // A row of b repeated `per` times (or a scalar b: one term).
+        prepare_terms(p, at(b, b_off), b_len, b_scalar_rows ? 1 : per, &terms);
+        terms_for = b_off;
       }
-      // Any other plan (not produced by lib/ops' merged broadcasting): element by element.
-      for (size_t i = 0; i < n; ++i) {
-        const int32_t v = qbinary_one(p, qload(a, a_off + i * sa, p.a_signed), qload(b, b_off + i * sb, p.b_signed));
-        qstore(out, r * n + i, v, p.out_signed);
+      if (b_scalar_rows) {
+        for (size_t k = 0; k < span; ++k) {
+          path.binary_row_prepared(p, at(a, a_off + k * n), terms.data(), 0, at(out, (r + k) * n), n);
+        }
+      } else {
+        for (size_t done = 0; done < span; done += per) {
+          const size_t len = std::min(per, span - done) * n;
+          path.binary_row_prepared(p, at(a, a_off + done * n), terms.data(), 1, at(out, (r + done) * n), len);
+        }
       }
+      r += span;
     }
   });
 }

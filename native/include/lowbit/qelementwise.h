@@ -7,7 +7,8 @@
 //   add: t = fl(fl(fa * da) + fl(fb * db)),  fa = fl(sa / sy), fb = fl(sb / sy)
 //   mul: t = fl(fm * (da * db)),             fm = fl(fl(sa * sb) / sy)
 //   y   = saturate(round_half_even(clamp(t, lo - zy, hi - zy)) + zy)
-// where fl() is one float32 rounding, in exactly this order (no FMA), and
+// where fl() is one float32 rounding, in exactly this order (no FMA; Mul's
+// da * db may be formed as float(da) * float(db), which is exact), and
 // [lo, hi] is the output range (the type's range, or narrower for a fused
 // Relu/Clip). The factors are the ones onnxruntime's MLAS kernels use; the
 // ONNX reference (dequantize, op in float32, quantize by division) can differ
@@ -71,23 +72,37 @@ inline void qstore(void* p, size_t i, int32_t v, bool is_signed) {
   else static_cast<uint8_t*>(p)[i] = static_cast<uint8_t>(v);
 }
 
-// t clamped to [lo, hi] (in range for an int32), rounded half to even, plus zy.
+// t clamped to [lo, hi], rounded half to even, plus zy. |lo|, |hi| <= 383,
+// so adding and removing 1.5 * 2^23 rounds exactly as nearbyint does in the
+// default rounding mode, without a library call (this runs per output).
 inline int32_t qround(float t, float lo, float hi, int32_t zy) {
   t = t < lo ? lo : (t > hi ? hi : t);
-  return static_cast<int32_t>(std::nearbyint(t)) + zy;
+  const float rounded = (t + 12582912.0f) - 12582912.0f;
+  return static_cast<int32_t>(rounded) + zy;
+}
+
+// b's part of t, prepared once per broadcast row: fl(fb * db) for Add, db for
+// Mul (float(da) * float(db) is exact: |da * db| <= 65025 < 2^24).
+inline float qbinary_b_term(const QBinaryParams& p, int32_t b) {
+  const float db = static_cast<float>(b - p.zb);
+  return p.op == QBinaryOp::kAdd ? p.fb * db : db;
+}
+
+inline int32_t qbinary_one_prepared(const QBinaryParams& p, int32_t a, float b_term) {
+  const float da = static_cast<float>(a - p.za);
+  float t;
+  if (p.op == QBinaryOp::kAdd) {
+    const float ta = p.fa * da;
+    t = ta + b_term;
+  } else {
+    const float product = da * b_term;
+    t = p.fa * product;
+  }
+  return qround(t, p.lo, p.hi, p.zy);
 }
 
 inline int32_t qbinary_one(const QBinaryParams& p, int32_t a, int32_t b) {
-  const int32_t da = a - p.za, db = b - p.zb;
-  float t;
-  if (p.op == QBinaryOp::kAdd) {
-    const float ta = p.fa * static_cast<float>(da);
-    const float tb = p.fb * static_cast<float>(db);
-    t = ta + tb;
-  } else {
-    t = p.fa * static_cast<float>(da * db);
-  }
-  return qround(t, p.lo, p.hi, p.zy);
+  return qbinary_one_prepared(p, a, qbinary_b_term(p, b));
 }
 
 inline int32_t qrequant_one(const QRequant& r, int32_t acc) {
@@ -97,8 +112,12 @@ inline int32_t qrequant_one(const QRequant& r, int32_t acc) {
 // One path's kernels.
 struct QElementwisePath {
   Isa isa;
-  // out[i] = qbinary_one(a[i], b[i * sb]) for i < n; sb is 0 (b a scalar) or 1.
-  void (*binary_row)(const QBinaryParams& p, const void* a, const void* b, size_t sb, void* out, size_t n);
+  // out[i] = qbinary_one(a[i], b[i]) for i < n.
+  void (*binary_row)(const QBinaryParams& p, const void* a, const void* b, void* out, size_t n);
+  // out[i] = qbinary_one_prepared(a[i], b_terms[i * st]), st 0 or 1: a
+  // broadcast b (a scalar, or one row per channel) has its terms computed once.
+  void (*binary_row_prepared)(const QBinaryParams& p, const void* a, const float* b_terms, size_t st, void* out,
+                              size_t n);
   // NHWC: acc[j] = sum over s < spatial of x[s * stride + j] for j < c (int8 or uint8 x).
   void (*sum_pixels)(const void* x, bool is_signed, size_t spatial, size_t c, size_t stride, int32_t* acc);
   // NCHW: the sum of n contiguous values.
@@ -120,7 +139,8 @@ void qglobal_average_pool(const QElementwisePath& path, const QRequant& r, bool 
 
 namespace ref {
 extern const QElementwisePath kQElementwisePath;
-void qbinary_row(const QBinaryParams& p, const void* a, const void* b, size_t sb, void* out, size_t n);
+void qbinary_row(const QBinaryParams& p, const void* a, const void* b, void* out, size_t n);
+void qbinary_row_prepared(const QBinaryParams& p, const void* a, const float* b_terms, size_t st, void* out, size_t n);
 void qsum_pixels(const void* x, bool is_signed, size_t spatial, size_t c, size_t stride, int32_t* acc);
 int32_t qsum_row(const void* x, bool is_signed, size_t n);
 }  // namespace ref

@@ -5,9 +5,15 @@
 namespace lowbit {
 namespace ref {
 
-void qbinary_row(const QBinaryParams& p, const void* a, const void* b, size_t sb, void* out, size_t n) {
+void qbinary_row(const QBinaryParams& p, const void* a, const void* b, void* out, size_t n) {
   for (size_t i = 0; i < n; ++i) {
-    qstore(out, i, qbinary_one(p, qload(a, i, p.a_signed), qload(b, i * sb, p.b_signed)), p.out_signed);
+    qstore(out, i, qbinary_one(p, qload(a, i, p.a_signed), qload(b, i, p.b_signed)), p.out_signed);
+  }
+}
+
+void qbinary_row_prepared(const QBinaryParams& p, const void* a, const float* b_terms, size_t st, void* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    qstore(out, i, qbinary_one_prepared(p, qload(a, i, p.a_signed), b_terms[i * st]), p.out_signed);
   }
 }
 
@@ -24,7 +30,7 @@ int32_t qsum_row(const void* x, bool is_signed, size_t n) {
   return sum;
 }
 
-extern const QElementwisePath kQElementwisePath = {Isa::kRef, qbinary_row, qsum_pixels, qsum_row};
+extern const QElementwisePath kQElementwisePath = {Isa::kRef, qbinary_row, qbinary_row_prepared, qsum_pixels, qsum_row};
 
 }  // namespace ref
 }  // namespace lowbit
