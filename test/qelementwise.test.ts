@@ -280,18 +280,22 @@ describe('quantized elementwise ops in models, against onnxruntime-node', functi
     g.nodes.push(node('Mul', ['t1f', 'hsf'], ['mul']));
     scalarF(g, 's4', 0.025); scalarQ(g, 'z4', 'uint8', 110);
     q('mul', 's4', 'z4', 'mulq'); dq('mulq', 's4', 'z4', 'mulf');
-    // A residual Add.
+    // A residual Add with a Relu (fused as the output range: the 'lowbit' form of QLinearAdd).
     g.nodes.push(node('Add', ['mulf', 't1f'], ['add']));
+    g.nodes.push(node('Relu', ['add'], ['relu']));
     scalarF(g, 's5', 0.05); scalarQ(g, 'z5', 'uint8', 100);
-    q('add', 's5', 'z5', 'addq');
+    q('relu', 's5', 'z5', 'addq');
     g.outputs = ['t1', 'gapq', 'mulq', 'addq'].map((name) => ({ name, dtype: 'uint8' as const, shape: name === 'gapq' ? [1, C, 1, 1] : [1, C, H, W] }));
     const model = exportModel(g);
     const x = new Tensor('float32', rng.floats(8 * H * W, -2.5, 2.5), [1, 8, H, W]);
     const s = await compare(model, { x }, ['t1', 'gapq', 'mulq', 'addq']);
     assert.equal(s.passes!.qlinearElementwise, 3, JSON.stringify(s.passes));
+    // The Relu took effect: outputs stop at the zero point (real 0), and some reach it.
+    const added = Array.from((await s.run({ x })).addq.data as Uint8Array);
+    assert.ok(Math.min(...added) === 100 && added.filter((v) => v === 100).length > 10, `${Math.min(...added)}`);
     const steps = s.planFor({ x: [1, 8, H, W] }).steps;
     for (const k of ['GlobalAveragePool_gap#qlinear', 'Mul_mul#qlinear', 'Add_add#qlinear', 'HardSigmoid_hs#lut']) assert.ok(steps.includes(k), steps.join(' '));
-    assert.ok(!steps.some((k) => k.startsWith('DequantizeLinear')), steps.join(' '));
+    assert.ok(!steps.some((k) => k.startsWith('DequantizeLinear') || k.startsWith('Relu')), steps.join(' '));
     // The convolution's output stays NHWC into the int8 ops: transposes only at the graph's edges.
     assert.deepEqual(steps.filter((k) => k.startsWith('transpose')), ['transpose(xq -> nhwc)', 'transpose(t1 -> nchw)', 'transpose(mulq -> nchw)', 'transpose(addq -> nchw)']);
   });
