@@ -3,6 +3,7 @@
 // images over a path's row kernels (split over the pool; a split never
 // changes a result: every output element is computed the same way).
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "../kernels/ops-parallel.h"
@@ -66,6 +67,11 @@ QBinaryParams make_qbinary_params(QBinaryOp op, float sa, int32_t za, bool a_sig
   }
   p.lo = static_cast<float>(qlo - zy);
   p.hi = static_cast<float>(qhi - zy);
+  // |da|, |db| <= 255; the bound is computed in double, far from 2^30.
+  const double bound = op == QBinaryOp::kAdd ? (std::fabs(double{p.fa}) + std::fabs(double{p.fb})) * 256.0
+                                             : std::fabs(double{p.fa}) * 65536.0;
+  const int32_t tmin = out_signed ? -128 : 0, tmax = out_signed ? 127 : 255;
+  p.float_clamp = !(qlo == tmin && qhi == tmax && bound < 1073741824.0);
   return p;
 }
 

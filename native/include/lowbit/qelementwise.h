@@ -46,6 +46,11 @@ struct QBinaryParams {
   int32_t za = 0, zb = 0, zy = 0;
   float fa = 1.0f, fb = 1.0f;  // add: sa / sy, sb / sy; mul: fa = sa * sb / sy
   float lo = 0.0f, hi = 255.0f;  // the clamp of t: [qlo - zy, qhi - zy]
+  // False when the range is the output type's and |t| < 2^30: then rounding
+  // first and saturating to 8 bits after adding zy gives the same values
+  // (rounding is monotone and keeps the integer bounds), so SIMD paths may
+  // skip the float clamp and let saturating packs do it.
+  bool float_clamp = true;
 };
 
 // A global pool's requantization: y = sat(rne(clamp(float(sum - bias) * factor)) + zy).

@@ -29,11 +29,13 @@ struct Consts {
 };
 
 // t from a's differences and b's terms (qbinary_one_prepared), then the quantized int32.
-template <bool kAdd>
+// kClamp false (QBinaryParams::float_clamp): the saturating packs clamp instead.
+template <bool kAdd, bool kClamp>
 inline __m256i finish(const Consts& k, __m256i a, __m256 b_term) {
   const __m256 da = _mm256_cvtepi32_ps(_mm256_sub_epi32(a, k.za));
-  const __m256 t = kAdd ? _mm256_add_ps(_mm256_mul_ps(k.fa, da), b_term) : _mm256_mul_ps(k.fa, _mm256_mul_ps(da, b_term));
-  return _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(t, k.lo), k.hi)), k.zy);
+  __m256 t = kAdd ? _mm256_add_ps(_mm256_mul_ps(k.fa, da), b_term) : _mm256_mul_ps(k.fa, _mm256_mul_ps(da, b_term));
+  if (kClamp) t = _mm256_min_ps(_mm256_max_ps(t, k.lo), k.hi);
+  return _mm256_add_epi32(_mm256_cvtps_epi32(t), k.zy);
 }
 
 template <bool kAdd>
@@ -57,25 +59,31 @@ inline void store8(uint8_t* out, __m256i q, bool out_signed) {
 }
 
 // B(i) gives b's terms for elements i..i+7.
-template <bool kAdd, typename B>
-void run(const QBinaryParams& p, const uint8_t* a, uint8_t* out, size_t n, const B& b_terms) {
+template <bool kAdd, bool kClamp, typename B>
+void run_clamp(const QBinaryParams& p, const uint8_t* a, uint8_t* out, size_t n, const B& b_terms) {
   const Consts k(p);
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    const __m256i q0 = finish<kAdd>(k, load8(a, i, p.a_signed), b_terms(i));
-    const __m256i q1 = finish<kAdd>(k, load8(a, i + 8, p.a_signed), b_terms(i + 8));
-    const __m256i q2 = finish<kAdd>(k, load8(a, i + 16, p.a_signed), b_terms(i + 16));
-    const __m256i q3 = finish<kAdd>(k, load8(a, i + 24, p.a_signed), b_terms(i + 24));
+    const __m256i q0 = finish<kAdd, kClamp>(k, load8(a, i, p.a_signed), b_terms(i));
+    const __m256i q1 = finish<kAdd, kClamp>(k, load8(a, i + 8, p.a_signed), b_terms(i + 8));
+    const __m256i q2 = finish<kAdd, kClamp>(k, load8(a, i + 16, p.a_signed), b_terms(i + 16));
+    const __m256i q3 = finish<kAdd, kClamp>(k, load8(a, i + 24, p.a_signed), b_terms(i + 24));
     store32(out + i, q0, q1, q2, q3, p.out_signed);
   }
-  for (; i + 8 <= n; i += 8) store8(out + i, finish<kAdd>(k, load8(a, i, p.a_signed), b_terms(i)), p.out_signed);
+  for (; i + 8 <= n; i += 8) store8(out + i, finish<kAdd, kClamp>(k, load8(a, i, p.a_signed), b_terms(i)), p.out_signed);
   if (i < n) {
     // The last 1..7: the same vector code on a zero-padded copy.
     uint8_t a_tail[8] = {}, out_tail[8];
     std::memcpy(a_tail, a + i, n - i);
-    store8(out_tail, finish<kAdd>(k, load8(a_tail, 0, p.a_signed), b_terms(i)), p.out_signed);
+    store8(out_tail, finish<kAdd, kClamp>(k, load8(a_tail, 0, p.a_signed), b_terms(i)), p.out_signed);
     std::memcpy(out + i, out_tail, n - i);
   }
+}
+
+template <bool kAdd, typename B>
+void run(const QBinaryParams& p, const uint8_t* a, uint8_t* out, size_t n, const B& b_terms) {
+  if (p.float_clamp) run_clamp<kAdd, true>(p, a, out, n, b_terms);
+  else run_clamp<kAdd, false>(p, a, out, n, b_terms);
 }
 
 template <bool kAdd>

@@ -27,11 +27,15 @@ struct Consts {
         fa(_mm512_set1_ps(p.fa)), fb(_mm512_set1_ps(p.fb)), lo(_mm512_set1_ps(p.lo)), hi(_mm512_set1_ps(p.hi)) {}
 };
 
-template <bool kAdd>
+// kClamp false (QBinaryParams::float_clamp): the saturating conversion clamps instead.
+template <bool kAdd, bool kClamp>
 inline __m128i quantized(const QBinaryParams& p, const Consts& k, __m512i a, __m512 b_term) {
   const __m512 da = _mm512_cvtepi32_ps(_mm512_sub_epi32(a, k.za));
-  const __m512 t = kAdd ? _mm512_add_ps(_mm512_mul_ps(k.fa, da), b_term) : _mm512_mul_ps(k.fa, _mm512_mul_ps(da, b_term));
-  const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(t, k.lo), k.hi)), k.zy);
+  __m512 t = kAdd ? _mm512_add_ps(_mm512_mul_ps(k.fa, da), b_term) : _mm512_mul_ps(k.fa, _mm512_mul_ps(da, b_term));
+  if (kClamp) t = _mm512_min_ps(_mm512_max_ps(t, k.lo), k.hi);
+  __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(t), k.zy);
+  // vpmovusdb reads int32 as unsigned: negatives must become 0 first.
+  if (!kClamp && !p.out_signed) q = _mm512_max_epi32(q, _mm512_setzero_si512());
   return p.out_signed ? _mm512_cvtsepi32_epi8(q) : _mm512_cvtusepi32_epi8(q);
 }
 
@@ -42,19 +46,25 @@ inline __m512 term_of(const Consts& k, __m512i b) {
 }
 
 // B(i, mask) gives b's terms for elements i..i+15 (masked lanes beyond n).
-template <bool kAdd, typename B>
-void run(const QBinaryParams& p, const uint8_t* a, uint8_t* out, size_t n, const B& b_terms) {
+template <bool kAdd, bool kClamp, typename B>
+void run_clamp(const QBinaryParams& p, const uint8_t* a, uint8_t* out, size_t n, const B& b_terms) {
   const Consts k(p);
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), quantized<kAdd>(p, k, widen(va, p.a_signed), b_terms(i, 0xFFFF)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), quantized<kAdd, kClamp>(p, k, widen(va, p.a_signed), b_terms(i, 0xFFFF)));
   }
   if (i < n) {
     const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
-    const __m128i q = quantized<kAdd>(p, k, widen(load16(a + i, m), p.a_signed), b_terms(i, m));
+    const __m128i q = quantized<kAdd, kClamp>(p, k, widen(load16(a + i, m), p.a_signed), b_terms(i, m));
     _mm_mask_storeu_epi8(out + i, m, q);
   }
+}
+
+template <bool kAdd, typename B>
+void run(const QBinaryParams& p, const uint8_t* a, uint8_t* out, size_t n, const B& b_terms) {
+  if (p.float_clamp) run_clamp<kAdd, true>(p, a, out, n, b_terms);
+  else run_clamp<kAdd, false>(p, a, out, n, b_terms);
 }
 
 template <bool kAdd>
