@@ -320,4 +320,14 @@ describe('quantized elementwise ops in models, against onnxruntime-node', functi
       assert.deepEqual(r.poolLast.shape, [2, 1, 1, 7]);
     }
   });
+
+  it('a QLinearAdd with per-channel scales is a clear E_UNSUPPORTED_OP, not a crash', async () => {
+    const g = new Graph({ nodes: [], inputs: [{ name: 'a', dtype: 'uint8', shape: [1, 4, 2, 2] }], outputs: [{ name: 'y', dtype: 'uint8', shape: [1, 4, 2, 2] }], opset: 13, domains: { 'com.microsoft': 1 } });
+    constant(g, 'sa', new Tensor('float32', [0.1, 0.2, 0.3, 0.4], [4]));
+    scalarF(g, 'sy', 0.1);
+    g.nodes.push(node('QLinearAdd', ['a', 'sa', '', 'a', 'sy', '', 'sy', ''], ['y'], {}, 'com.microsoft'));
+    const s = await Session.create(exportModel(g));
+    const feeds = { a: new Tensor('uint8', new Uint8Array(16), [1, 4, 2, 2]) };
+    await assert.rejects(s.run(feeds), (e: unknown) => e instanceof LowbitError && e.code === 'E_UNSUPPORTED_OP' && /A_scale must hold one value/.test(e.message));
+  });
 });
