@@ -362,4 +362,11 @@ export interface Binding {
   /** dims [n, c, h, w]; out [n, c, ry.out, rx.out] in the same layout. */
   resize2d(layout: NativeLayout, x: Operand<Float32Array>, out: Operand<Float32Array>, dims: readonly number[],
            ry: NativeResizeAxis, rx: NativeResizeAxis, extrapolation: number, program?: NativeProgram): void;
+  /** QLinearAdd / QLinearMul over a broadcast plan (native/include/lowbit/qelementwise.h); scales [sa, sb, sy], zeroPoints [za, zb, zy], outRange [min, max] quantized. */
+  qbinary(op: 'add' | 'mul', a: Operand<Bytes>, b: Operand<Bytes>, out: Operand<Bytes>, dims: readonly number[],
+          aStrides: readonly number[], bStrides: readonly number[], aCount: number, bCount: number, scales: Float32Array,
+          zeroPoints: readonly number[], outRange: readonly number[], program?: NativeProgram): void;
+  /** QLinearGlobalAveragePool: x [n, c, spatial] (nchw) or [n, spatial, c] (nhwc) -> [n, c]; scales [sx, sy], zeroPoints [zx, zy]. */
+  qglobalAveragePool(layout: NativeLayout, x: Operand<Bytes>, out: Operand<Bytes>, n: number, c: number, spatial: number,
+                     scales: Float32Array, zeroPoints: readonly number[], outRange: readonly number[], program?: NativeProgram): void;
 }

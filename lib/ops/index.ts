@@ -48,6 +48,10 @@ export {
 } from './pool';
 export type { PoolOptions, PoolGeometry, PoolLayout } from './pool';
 export {
+  qlinearBinaryInto, qlinearAdd, qlinearAddInto, qlinearMul, qlinearMulInto, qlinearGlobalAveragePool, qlinearGlobalAveragePoolInto,
+} from './qelementwise';
+export type { QLinearBinaryParams, QLinearPoolParams } from './qelementwise';
+export {
   transpose, transposeInto, transposeShape, nchwToNhwc, nhwcToNchw, concat, concatInto, concatShape, split, splitInto,
   splitShapes, slice, sliceInto, slicePlan, sliceShape, pad, padInto, padPlan, padShape, expand, expandInto, expandShape,
   tile, tileInto, tileShape, gather, gatherInto,

@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_pool(env, exports);
   register_layout(env, exports);
   register_int4(env, exports);
+  register_qelementwise(env, exports);
   return exports;
 }
 

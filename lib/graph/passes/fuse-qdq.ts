@@ -45,8 +45,11 @@ export function fuseQuantizedUnary(g: Graph): number {
   for (const u of [...g.nodes]) {
     const op = u.domain === '' ? TABLE_OPS[u.opType] : undefined;
     if (!op) continue;
+    // The DequantizeLinear may have other readers (one DQ shared by the
+    // consumers of a Q is how onnxruntime's quantizer writes a fan-out): it
+    // stays for them, and dead-node removal drops it otherwise.
     const d = dq(g, producers, u.inputs[0], false);
-    if (!d || (consumers.get(u.inputs[0]) ?? []).length !== 1) continue;
+    if (!d) continue;
     const q = only(consumers, g, u.outputs[0]);
     if (!q || q.opType !== 'QuantizeLinear' || !isConst(g, q.inputs[1]) || g.constants.get(q.inputs[1])!.size !== 1) continue;
     const attrs: Node['attrs'] = { 'lowbit.op': op };
@@ -124,6 +127,83 @@ export function fuseQdq(g: Graph): number {
       outputs: [q.outputs[0]],
       attrs,
     };
+    g.nodes.splice(g.nodes.indexOf(op), 1, fused);
+    g.nodes = g.nodes.filter((n) => n !== q && n !== act);
+    consumers = g.consumers();
+    count++;
+  }
+  return count;
+}
+
+/**
+ * A DequantizeLinear the int8 elementwise ops can read directly: per-tensor
+ * constant parameters and a known 8-bit input type (from its zero point or
+ * its constant input; int32 DequantizeLinear is a bias, not an activation).
+ */
+function dq8(g: Graph, producers: Map<string, Node>, value: string): Node | undefined {
+  const d = dq(g, producers, value, false);
+  if (!d) return undefined;
+  const zp = d.inputs[2] ? g.constants.get(d.inputs[2]) : undefined;
+  const x = g.constants.get(d.inputs[0]);
+  const dtype = zp?.dtype ?? x?.dtype;
+  if (dtype !== 'int8' && dtype !== 'uint8') return undefined;
+  if (zp && zp.size !== 1) return undefined;
+  return d;
+}
+
+/** A per-tensor QuantizeLinear reading `value` (its only reader), after an optional Relu/Clip. */
+function quantizedOutput(g: Graph, consumers: Map<string, Node[]>, value: string): { q: Node; act?: Node } | undefined {
+  let next = only(consumers, g, value);
+  let act: Node | undefined;
+  if (next && next.domain === '' && (next.opType === 'Relu' || next.opType === 'Clip')) {
+    if (next.opType === 'Clip' && !clipBounds(g, next)) return undefined;
+    act = next;
+    next = only(consumers, g, next.outputs[0]);
+  }
+  if (!next || next.opType !== 'QuantizeLinear' || next.domain !== '' || !isConst(g, next.inputs[1])) return undefined;
+  if (g.constants.get(next.inputs[1])!.size !== 1) return undefined;
+  if (next.inputs[2]) {
+    const zp = g.constants.get(next.inputs[2]);
+    if (!zp || zp.size !== 1 || (zp.dtype !== 'int8' && zp.dtype !== 'uint8')) return undefined;
+  }
+  return { q: next, act };
+}
+
+const QLINEAR_OPS: Record<string, string> = { Add: 'QLinearAdd', Mul: 'QLinearMul', GlobalAveragePool: 'QLinearGlobalAveragePool' };
+
+/**
+ * DequantizeLinear -> Add / Mul / GlobalAveragePool [-> Relu / Clip] ->
+ * QuantizeLinear (per-tensor activations) -> onnxruntime's int8 contrib op
+ * (com.microsoft QLinearAdd, QLinearMul, QLinearGlobalAveragePool; inputs in
+ * its order), so the data stays 8-bit between the int8 convolutions. A fused
+ * Relu/Clip makes it the 'lowbit' form of the same op with attributes
+ * lowbit.min / lowbit.max (the output clamp).
+ */
+export function fuseQuantizedElementwise(g: Graph): number {
+  let count = 0;
+  const producers = g.producers();
+  let consumers = g.consumers();
+  for (const op of [...g.nodes]) {
+    const opType = op.domain === '' ? QLINEAR_OPS[op.opType] : undefined;
+    if (!opType) continue;
+    const pool = op.opType === 'GlobalAveragePool';
+    if (op.inputs.length !== (pool ? 1 : 2) || op.outputs.length !== 1) continue;
+    const dqs = op.inputs.map((v) => dq8(g, producers, v));
+    if (dqs.some((d) => !d)) continue;
+    const out = quantizedOutput(g, consumers, op.outputs[0]);
+    if (!out) continue;
+    const { q, act } = out;
+    const attrs: Node['attrs'] = {};
+    if (pool) attrs.channels_last = 0;
+    if (act) {
+      const [lo, hi] = act.opType === 'Relu' ? [0, Infinity] : clipBounds(g, act)!;
+      attrs['lowbit.min'] = lo;
+      attrs['lowbit.max'] = hi;
+    }
+    const inputs: string[] = [];
+    for (const d of dqs) inputs.push(d!.inputs[0], d!.inputs[1], d!.inputs[2] ?? '');
+    inputs.push(q.inputs[1], q.inputs[2] ?? '');
+    const fused: Node = { name: `${op.name}#qlinear`, opType, domain: act ? 'lowbit' : 'com.microsoft', inputs, outputs: [q.outputs[0]], attrs };
     g.nodes.splice(g.nodes.indexOf(op), 1, fused);
     g.nodes = g.nodes.filter((n) => n !== q && n !== act);
     consumers = g.consumers();

@@ -4,7 +4,7 @@ import { foldBatchNorm } from './fold-batchnorm';
 import { fuseActivations, matchHardSwish, removeDeadNodes } from './fuse-activations';
 import { fuseDynamicMatMul } from './fuse-dynamic';
 import { fuseInt4MatMul } from './fuse-int4';
-import { fuseQdq, fuseQuantizedUnary } from './fuse-qdq';
+import { fuseQdq, fuseQuantizedElementwise, fuseQuantizedUnary } from './fuse-qdq';
 
 export interface PassReport {
   deadNodes: number;
@@ -13,6 +13,7 @@ export interface PassReport {
   activationsFused: number;
   qdqFused: number;
   lookupTables: number;
+  qlinearElementwise: number;
   dynamicMatMuls: number;
   int4MatMuls: number;
 }
@@ -23,12 +24,13 @@ export function optimize(g: Graph): PassReport {
   const hardSwishMatched = matchHardSwish(g);
   const qdqFused = fuseQdq(g);
   const lookupTables = fuseQuantizedUnary(g);
+  const qlinearElementwise = fuseQuantizedElementwise(g);
   const dynamicMatMuls = fuseDynamicMatMul(g);
   const int4MatMuls = fuseInt4MatMul(g);
   const activationsFused = fuseActivations(g);
   removeDeadNodes(g);
   g.sortTopologically();
-  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables, dynamicMatMuls, int4MatMuls };
+  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables, qlinearElementwise, dynamicMatMuls, int4MatMuls };
 }
 
-export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary, fuseDynamicMatMul, fuseInt4MatMul };
+export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary, fuseQuantizedElementwise, fuseDynamicMatMul, fuseInt4MatMul };

@@ -5,6 +5,7 @@ import type { Handler } from '../planner';
 import { binaryHandlers, BINARY_DOMAIN } from './binary';
 import { convHandlers } from './conv';
 import { elementwiseHandlers, gatherData } from './elementwise';
+import { qelementwiseHandlers } from './qelementwise';
 import { dynamicMatMul, int4MatMul, lut8, quantHandlers } from './quant';
 import { shapeHandlers } from './shape';
 
@@ -22,13 +23,20 @@ const LOWBIT_DOMAIN: Record<string, Handler> = {
   Lut8: lut8,
   DynamicMatMul: dynamicMatMul,
   Int4MatMul: int4MatMul,
+  ...qelementwiseHandlers,
+};
+
+/** onnxruntime's contrib ops (QOperator models). */
+const MICROSOFT_DOMAIN: Record<string, Handler> = {
+  ...qelementwiseHandlers,
 };
 
 /** Binary layers as model files store them (docs/binary.md). */
 const AI_LOWBIT_DOMAIN: Record<string, Handler> = binaryHandlers;
 
 export function handlerFor(node: Node): Handler | undefined {
-  const table = node.domain === '' ? DEFAULT_DOMAIN : node.domain === 'lowbit' ? LOWBIT_DOMAIN : node.domain === BINARY_DOMAIN ? AI_LOWBIT_DOMAIN : undefined;
+  const table = node.domain === '' ? DEFAULT_DOMAIN : node.domain === 'lowbit' ? LOWBIT_DOMAIN
+    : node.domain === BINARY_DOMAIN ? AI_LOWBIT_DOMAIN : node.domain === 'com.microsoft' ? MICROSOFT_DOMAIN : undefined;
   return table && Object.prototype.hasOwnProperty.call(table, node.opType) ? table[node.opType] : undefined;
 }
 
