@@ -54,7 +54,7 @@ Napi::Value CpuFeatures(const Napi::CallbackInfo& info) {
   const std::pair<const char*, bool> fields[] = {
       {"avx2", f.avx2}, {"fma", f.fma}, {"f16c", f.f16c}, {"avxvnni", f.avxvnni},
       {"avx512f", f.avx512f}, {"avx512bw", f.avx512bw}, {"avx512vl", f.avx512vl},
-      {"avx512vnni", f.avx512vnni}, {"avx512vpopcntdq", f.avx512vpopcntdq}, {"amxint8", f.amxint8},
+      {"avx512vnni", f.avx512vnni}, {"avx512vpopcntdq", f.avx512vpopcntdq}, {"avx512vbmi", f.avx512vbmi}, {"amxint8", f.amxint8},
       {"neon", f.neon}, {"dotprod", f.dotprod}, {"i8mm", f.i8mm}};
   for (const auto& [name, value] : fields) o.Set(name, Napi::Boolean::New(info.Env(), value));
   return o;

@@ -56,6 +56,7 @@ CpuFeatures detect() {
     f.avx512vl = f.avx512f && ((ebx7 >> 31) & 1);
     f.avx512vnni = f.avx512f && ((ecx7 >> 11) & 1);
     f.avx512vpopcntdq = f.avx512f && ((ecx7 >> 14) & 1);
+    f.avx512vbmi = f.avx512f && ((ecx7 >> 1) & 1);
   }
   f.amxint8 = os_amx && ((edx7 >> 25) & 1) && ((edx7 >> 24) & 1);  // AMX-INT8 and AMX-TILE
   return f;

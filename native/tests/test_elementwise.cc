@@ -5,6 +5,7 @@
 // shape, scalar either side, per-channel NCHW and NHWC, general) and special
 // values (NaN, +-inf, +-0, denormals); Exp, Sigmoid and Tanh within the stated
 // tolerance; thread splits that must not change results; Cast's rules.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "lowbit/cpu.h"
 #include "lowbit/elementwise.h"
 #include "lowbit/thread_pool.h"
 
@@ -273,6 +275,25 @@ TEST(elementwise_lut8_matches_ref) {
       CHECK(want == got);
     }
   }
+#if LOWBIT_HAVE_AVX512VNNI
+  // Both AVX-512 lookups, whichever one this CPU's path takes.
+  const CpuFeatures& f = cpu_features();
+  if (f.avx512f && f.avx512bw) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{256}, size_t{1000}}) {
+      std::vector<uint8_t> table(256), x(n), want(n), got(n);
+      for (auto& t : table) t = static_cast<uint8_t>(rng()());
+      for (size_t i = 0; i < n; ++i) x[i] = static_cast<uint8_t>(i < 256 ? i : rng()());
+      ref::lut8(table.data(), x.data(), want.data(), n);
+      avx512::lut8_bw(table.data(), x.data(), got.data(), n);
+      CHECK(want == got);
+      if (f.avx512vbmi) {
+        std::fill(got.begin(), got.end(), 0);
+        avx512::lut8_vbmi(table.data(), x.data(), got.data(), n);
+        CHECK(want == got);
+      }
+    }
+  }
+#endif
   // Large: thread split.
   std::vector<uint8_t> table(256), x(1 << 20), want(x.size()), got(x.size());
   for (size_t i = 0; i < 256; ++i) table[i] = static_cast<uint8_t>(255 - i);

@@ -18,6 +18,7 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512vnni = false;
   bool avx512vpopcntdq = false;
+  bool avx512vbmi = false;  // vpermb / vpermi2b: byte tables
   bool amxint8 = false;
   bool neon = false;
   bool dotprod = false;

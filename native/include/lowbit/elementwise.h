@@ -253,4 +253,13 @@ void affine_f32(const float* x, const float* scale, const float* bias, size_t sp
                 float lo, float hi);
 }  // namespace ref
 
+#if LOWBIT_HAVE_AVX512VNNI
+namespace avx512 {
+// The two 8-bit table lookups of the AVX-512 path (its lut8 takes the first
+// when the CPU has AVX512-VBMI), declared for the tests that check both.
+void lut8_vbmi(const uint8_t* table, const uint8_t* x, uint8_t* out, size_t n);
+void lut8_bw(const uint8_t* table, const uint8_t* x, uint8_t* out, size_t n);
+}  // namespace avx512
+#endif
+
 }  // namespace lowbit

@@ -3,6 +3,13 @@
 // (see the AVX2 version); tails use masked loads and stores, and the
 // conversion to 8 bits saturates (vpmovsdb / vpmovusdb) after the clamp, so it
 // never changes a value.
+// GCC 12's avx512fintrin.h passes _mm512_undefined_*() through the widening
+// and conversion intrinsics and then warns that it is uninitialized: a false alarm.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 #include <immintrin.h>
 
 #include <algorithm>
