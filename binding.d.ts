@@ -57,7 +57,7 @@ export interface NativeProgram {
   setArenaBytes(bytes: number): void;
   runSync(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[]): void;
   /** Resolves when the outputs are filled; runs off the event loop unless the program is tiny. */
-  run(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[]): Promise<void>;
+  run(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[], singleThread?: boolean): Promise<void>;
   labels(): string[];
   setProfiling(on: boolean): void;
   /** Seconds per step, summed over the runs since profiling was turned on. */

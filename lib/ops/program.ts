@@ -63,9 +63,11 @@ export class Program {
     this.handle.runSync(inputs, inputOffsets, outputs, outputOffsets);
   }
 
-  run(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[]): Promise<void> {
+  /** singleThread: keep this run's kernels on its own worker thread (for concurrent runs over parts of a batch). */
+  run(inputs: ArrayBufferView[], inputOffsets: number[], outputs: ArrayBufferView[], outputOffsets: number[], singleThread = false): Promise<void> {
     this.sealed = true;
-    return this.handle.run(inputs, inputOffsets, outputs, outputOffsets);
+    // A trailing argument counts: pass it only when set.
+    return singleThread ? this.handle.run(inputs, inputOffsets, outputs, outputOffsets, true) : this.handle.run(inputs, inputOffsets, outputs, outputOffsets);
   }
 
   /** @internal the native handle to pass as an op binding's last argument. */

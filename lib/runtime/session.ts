@@ -14,6 +14,7 @@ import { optimize, PassReport } from '../graph/passes';
 import { native } from '../native';
 import { arrayClass, DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
+import { batchIndependent } from './batch-split';
 import { handlerFor } from './handlers';
 import { Plan, Planner } from './planner';
 import { toNchw } from './handlers/layout';
@@ -35,6 +36,14 @@ export interface SessionOptions {
    * materialised: passes do not fuse them away.
    */
   outputs?: string[];
+  /**
+   * With several threads, `run` splits a batch into one part per thread (each
+   * part single-threaded, all at once) when the model keeps batch items apart
+   * (axis 0 of every input free, only ops that treat items independently):
+   * small layers split badly inside one kernel call. Default true; the result
+   * is the same either way.
+   */
+  batchSplit?: boolean;
 }
 
 export type Feeds = Record<string, Tensor>;
@@ -50,6 +59,9 @@ export interface ValueMetadata {
 /** At most this many input-shape plans are kept per session. */
 const MAX_PLANS = 16;
 
+/** A part of a split batch must be at least this much work (program cost) to pay for its run. */
+const MIN_PART_COST = 1e6;
+
 export class Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -58,6 +70,12 @@ export class Session {
   /** What the graph passes did. */
   readonly passes: PassReport | undefined;
   private readonly graph: Graph;
+  private readonly splittable: boolean;
+
+  /** Whether `run` may split a batch across threads (see SessionOptions.batchSplit). */
+  get splitsBatches(): boolean {
+    return this.splittable;
+  }
   private readonly plans = new Map<string, Plan>();
   private readonly cache = new Map<string, unknown>();
 
@@ -85,6 +103,8 @@ export class Session {
       if (!handlerFor(n)) fail('E_UNSUPPORTED_OP', `${describeNode(n)} is not supported by lowbit${n.domain ? '' : ` (opset ${graph.opset})`}`);
     }
     this.graph = graph;
+    this.splittable = options.batchSplit !== false && graph.inputs.length > 0
+      && graph.inputs.every((i) => i.shape.length > 0 && typeof i.shape[0] === 'string') && batchIndependent(graph);
     this.inputNames = graph.inputs.map((i) => i.name);
     this.outputNames = graph.outputs.map((o) => o.name);
     this.inputMetadata = graph.inputs.map(meta);
@@ -116,9 +136,56 @@ export class Session {
 
   /** Runs the model; resolves with every output. Does not block the event loop on real work. */
   async run(feeds: Feeds): Promise<Results> {
+    const split = this.splitRun(feeds);
+    if (split) return split;
     const { plan, inputs, outputs, results } = this.prepare(feeds);
     await plan.program.run(inputs, plan.inputs.map((i) => i.offset), outputs.arrays, outputs.offsets);
     return results;
+  }
+
+  /**
+   * The batch split into one part per thread, each run single-threaded and all
+   * at once, the outputs written into place; undefined when it does not apply.
+   */
+  private splitRun(feeds: Feeds): Promise<Results> | undefined {
+    const threads = native.getThreads();
+    if (!this.splittable || threads < 2 || feeds === null || typeof feeds !== 'object') return undefined;
+    const first = feeds[this.inputNames[0]];
+    if (!(first instanceof Tensor) || first.shape.length === 0) return undefined;
+    const batch = first.shape[0];
+    const inputs = this.inputNames.map((n) => feeds[n]);
+    if (batch < 2 || inputs.some((t) => !(t instanceof Tensor) || t.shape.length === 0 || t.shape[0] !== batch)) return undefined;
+    const parts = Math.min(threads, batch);
+    const sizes = Array.from({ length: parts }, (_, i) => Math.floor(batch / parts) + (i < batch % parts ? 1 : 0));
+    // Plan each part (validating the feeds as a whole run would); give up unless
+    // every output is computed (not constant) and carries the part on axis 0.
+    let start = 0;
+    const planned = sizes.map((b) => {
+      const part: Feeds = {};
+      this.inputNames.forEach((name, k) => {
+        const t = inputs[k], per = t.size / batch;
+        part[name] = new Tensor(t.dtype, (t.data as Float32Array).subarray(start * per, (start + b) * per) as never, [b, ...t.shape.slice(1)]);
+      });
+      const r = { start, b, ...this.prepare(part) };
+      start += b;
+      return r;
+    });
+    for (const r of planned) {
+      if (r.plan.program.cost < MIN_PART_COST || r.plan.outputs.some((o) => o.offset < 0 || o.shape.length === 0 || o.shape[0] !== r.b)) return undefined;
+    }
+    const results: Results = {};
+    for (const o of planned[0].plan.outputs) {
+      const shape = [batch, ...o.shape.slice(1)];
+      results[o.name] = new Tensor(o.dtype, new (arrayClass(o.dtype))(shape.reduce((a, c) => a * c, 1)) as never, shape);
+    }
+    const runs = planned.map((r) => {
+      const arrays = r.plan.outputs.map((o) => {
+        const full = results[o.name].data as Float32Array, per = full.length / batch;
+        return full.subarray(r.start * per, (r.start + r.b) * per);
+      });
+      return r.plan.program.run(r.inputs, r.plan.inputs.map((i) => i.offset), arrays, r.plan.outputs.map((o) => o.offset), true);
+    });
+    return Promise.all(runs).then(() => results);
   }
 
   /** Runs the model on the calling thread. */

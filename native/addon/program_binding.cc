@@ -6,6 +6,7 @@
 
 #include "bindings.h"
 #include "op_call.h"
+#include "lowbit/thread_pool.h"
 
 namespace lowbit_addon {
 
@@ -206,8 +207,9 @@ void copy_out(const std::vector<Binding>& outputs, const uint8_t* arena) {
 class RunWorker : public Napi::AsyncWorker {
  public:
   RunWorker(Napi::Env env, std::shared_ptr<lowbit::Program> program, std::unique_ptr<lowbit::AlignedBuffer> arena,
-            std::vector<Binding> outputs, Napi::Array output_arrays)
+            std::vector<Binding> outputs, Napi::Array output_arrays, bool single_thread)
       : Napi::AsyncWorker(env, "lowbit.run"),
+        single_thread_(single_thread),
         deferred_(Napi::Promise::Deferred::New(env)),
         program_(std::move(program)),
         arena_(std::move(arena)),
@@ -216,7 +218,14 @@ class RunWorker : public Napi::AsyncWorker {
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
-  void Execute() override { program_->run(static_cast<uint8_t*>(arena_->data())); }
+  void Execute() override {
+    if (single_thread_) {
+      lowbit::InlineScope inline_kernels;
+      program_->run(static_cast<uint8_t*>(arena_->data()));
+    } else {
+      program_->run(static_cast<uint8_t*>(arena_->data()));
+    }
+  }
   void OnOK() override {
     copy_out(outputs_, static_cast<const uint8_t*>(arena_->data()));
     program_->release_arena(std::move(arena_));
@@ -227,6 +236,7 @@ class RunWorker : public Napi::AsyncWorker {
   }
 
  private:
+  bool single_thread_;
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<lowbit::Program> program_;
   std::unique_ptr<lowbit::AlignedBuffer> arena_;
@@ -254,9 +264,12 @@ Napi::Value ProgramHandle::RunSync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// run(inputs, inputOffsets, outputs, outputOffsets) -> Promise<void>
+// run(inputs, inputOffsets, outputs, outputOffsets[, singleThread]) -> Promise<void>
+// singleThread: the kernels of this run stay on its worker thread (concurrent
+// runs over parts of a batch, one core each).
 Napi::Value ProgramHandle::Run(const Napi::CallbackInfo& info) {
-  Args args(info, "Program.run", 4);
+  Args args(info, "Program.run", info.Length() == 5 ? 5 : 4);
+  const bool single_thread = info.Length() == 5 && args.boolean(4, "singleThread");
   Napi::Env env = info.Env();
   std::vector<Binding> in = bindings(args, 0, "inputs", program_->arena_bytes());
   std::vector<Binding> out = bindings(args, 2, "outputs", program_->arena_bytes());
@@ -271,7 +284,7 @@ Napi::Value ProgramHandle::Run(const Napi::CallbackInfo& info) {
     done.Resolve(env.Undefined());
     return done.Promise();
   }
-  auto* worker = new RunWorker(env, program_, std::move(arena), std::move(out), args[2].As<Napi::Array>());
+  auto* worker = new RunWorker(env, program_, std::move(arena), std::move(out), args[2].As<Napi::Array>(), single_thread);
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

@@ -89,7 +89,18 @@ void ThreadPool::worker_loop() {
   }
 }
 
+namespace {
+thread_local bool t_inline = false;
+}  // namespace
+
+InlineScope::InlineScope() : saved_(t_inline) { t_inline = true; }
+InlineScope::~InlineScope() { t_inline = saved_; }
+
 void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& task, bool wake_sleeping) {
+  if (t_inline) {
+    for (size_t i = 0; i < count; ++i) task(i);
+    return;
+  }
   std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
   if (count <= 1 || workers_.empty() || !busy.owns_lock()) {
     for (size_t i = 0; i < count; ++i) task(i);

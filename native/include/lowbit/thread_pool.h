@@ -13,6 +13,20 @@
 
 namespace lowbit {
 
+// While one is alive on a thread, parallel_for calls made from that thread run
+// inline: for runs that already own a core each (a batch split across threads),
+// where handing tiles to the shared workers would only oversubscribe the cores.
+class InlineScope {
+ public:
+  InlineScope();
+  ~InlineScope();
+  InlineScope(const InlineScope&) = delete;
+  InlineScope& operator=(const InlineScope&) = delete;
+
+ private:
+  bool saved_;
+};
+
 class ThreadPool {
  public:
   explicit ThreadPool(size_t threads);
