@@ -104,6 +104,9 @@ size_t rows_column_groups(size_t kw) { return (kw + 3) / 4; }
 size_t rows_weight_bytes(size_t channels, size_t kh, size_t kw) {
   return rows_phases(channels) * kh * rows_column_groups(kw) * 4 * kBlock;
 }
+// After the weights: int32 [phase][ky][64], the sum over kx of w' at (ky, kx)
+// in t4 lane order (position 16k + 4q + r: channel (64*phase + 16q + 4k + r) mod C).
+size_t rows_sum_bytes(size_t channels, size_t kh) { return rows_phases(channels) * kh * kBlock * sizeof(int32_t); }
 bool rows_fit(size_t channels, size_t kh, size_t kw) {
   return kh <= kRowsMaxKh && kw <= kRowsMaxKw && rows_weight_bytes(channels, kh, kw) <= kRowsMaxWeightBytes;
 }
@@ -114,6 +117,7 @@ void pack_rows(const void* w, bool w_signed, size_t channels, size_t kh, size_t 
                const std::vector<int32_t>& zero_point, int8_t* dst) {
   const size_t phases = rows_phases(channels), groups = rows_column_groups(kw), taps = kh * kw;
   const auto zw = [&](size_t c) { return zero_point.empty() ? 0 : zero_point[zero_point.size() == 1 ? 0 : c]; };
+  auto* sum = reinterpret_cast<int32_t*>(dst + rows_weight_bytes(channels, kh, kw));  // zero-filled
   for (size_t ph = 0; ph < phases; ++ph) {
     for (size_t ky = 0; ky < kh; ++ky) {
       for (size_t m = 0; m < groups; ++m) {
@@ -124,8 +128,9 @@ void pack_rows(const void* w, bool w_signed, size_t channels, size_t kh, size_t 
               const size_t c = (ph * kBlock + 16 * q + 4 * k + r) % channels;
               for (size_t i = 0; i < 4; ++i) {
                 const size_t kx = 4 * m + i;
-                v[4 * (4 * q + r) + i] =
-                    kx < kw ? static_cast<int8_t>(weight_at(w, w_signed, c * taps + ky * kw + kx) - zw(c)) : 0;
+                const int32_t wv = kx < kw ? weight_at(w, w_signed, c * taps + ky * kw + kx) - zw(c) : 0;
+                v[4 * (4 * q + r) + i] = static_cast<int8_t>(wv);
+                sum[(ph * kh + ky) * kBlock + 16 * k + 4 * q + r] += wv;
               }
             }
           }
@@ -164,7 +169,7 @@ size_t with_rows(PackedDepthwise* out, size_t base, bool fits_int8) {
   out->rows_offset = 0;
   if (!fits_int8 || !rows_fit(out->channels, out->kh, out->kw)) return base;
   out->rows_offset = (base + kBlock - 1) / kBlock * kBlock;
-  return out->rows_offset + rows_weight_bytes(out->channels, out->kh, out->kw);
+  return out->rows_offset + rows_weight_bytes(out->channels, out->kh, out->kw) + rows_sum_bytes(out->channels, out->kh);
 }
 
 void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
@@ -250,6 +255,15 @@ void finish_params(const PackedDepthwise& w, bool x_signed, const Conv2dGeometry
     expand_to_phases(p->right_shift, w.channels);
     expand_to_phases(p->round_mask, w.channels);
     expand_to_phases(p->neg_right_shift, w.channels);
+    // A kernel row outside the image reads the zero point (+128 for int8
+    // activations, flipped) in every column: it adds zx' * sum_kx w'.
+    const uint32_t zx = static_cast<uint32_t>(p->x_zero_point + (x_signed ? 128 : 0));
+    const auto* sum = reinterpret_cast<const int32_t*>(static_cast<const int8_t*>(w.data.data()) + w.rows_offset +
+                                                       rows_weight_bytes(w.channels, w.kh, w.kw));
+    p->row_correction.resize(rows_phases(w.channels) * w.kh * kBlock);
+    for (size_t i = 0; i < p->row_correction.size(); ++i) {
+      p->row_correction[i] = static_cast<int32_t>(zx * static_cast<uint32_t>(sum[i]));
+    }
     return;
   }
   if (w.layout != kLayoutT4) return;
@@ -777,16 +791,22 @@ void build_shift_rows(const uint8_t* row, ptrdiff_t row_bytes, ptrdiff_t c, ptrd
 
 // What rows_chunks reads for one output row of a strip.
 struct RowsChunk {
-  const uint8_t* const* srow;  // shift rows of each kernel row
+  const uint8_t* const* srow;  // shift rows of the kernel rows inside the image
+  const size_t* inside;        // those kernel rows' ky
+  size_t n_inside;
+  const size_t* outside;       // the kernel rows outside the image
+  size_t n_outside;
   size_t kh, groups, phases;
   const int8_t* wrows;
-  size_t wphase;  // weight bytes per phase
+  size_t wphase;               // weight bytes per phase
+  const int32_t* correction;   // [phase][ky][64]
   size_t row_out, out_bytes;
 };
 
 // NCH consecutive 64-byte output chunks (strip chunk i, row chunk `at`, the
 // first at *phase): NCH x 4 independent accumulator chains, so vpdpbusd's
-// latency hides behind the other chunks' work.
+// latency hides behind the other chunks' work. Kernel rows outside the image
+// are not read: their constant contribution is added to the start.
 template <size_t NCH>
 __attribute__((always_inline)) inline void rows_chunks(const RowsChunk& rc, const Stage& p, size_t i, size_t at,
                                                        size_t* phase, uint8_t* o) {
@@ -803,15 +823,22 @@ __attribute__((always_inline)) inline void rows_chunks(const RowsChunk& rc, cons
     wv[j] = rc.wrows + ph[j] * rc.wphase;
 #pragma GCC unroll 4
     for (size_t k = 0; k < 4; ++k) acc[j][k] = _mm512_loadu_si512(p.init + ph[j] * kBlock + 16 * k);
+    for (size_t u = 0; u < rc.n_outside; ++u) {
+      const int32_t* corr = rc.correction + (ph[j] * rc.kh + rc.outside[u]) * kBlock;
+#pragma GCC unroll 4
+      for (size_t k = 0; k < 4; ++k) acc[j][k] = _mm512_add_epi32(acc[j][k], _mm512_loadu_si512(corr + 16 * k));
+    }
   }
-  for (size_t ky = 0; ky < rc.kh; ++ky) {
+  const size_t row_weights = rc.groups * 4 * kBlock;
+  for (size_t u = 0; u < rc.n_inside; ++u) {
+    const size_t wky = rc.inside[u] * row_weights;
     for (size_t m = 0; m < rc.groups; ++m) {
-      const uint8_t* sv = rc.srow[ky] + (m * kStripChunks + i) * 4 * kBlock;
+      const uint8_t* sv = rc.srow[u] + (m * kStripChunks + i) * 4 * kBlock;
 #pragma GCC unroll 4
       for (size_t j = 0; j < NCH; ++j) {
+        const int8_t* w = wv[j] + wky + m * 4 * kBlock;
 #pragma GCC unroll 4
-        for (size_t k = 0; k < 4; ++k) dpbusd(acc[j][k], sv + (4 * j + k) * kBlock, wv[j] + k * kBlock);
-        wv[j] += 4 * kBlock;
+        for (size_t k = 0; k < 4; ++k) dpbusd(acc[j][k], sv + (4 * j + k) * kBlock, w + k * kBlock);
       }
     }
   }
@@ -828,65 +855,71 @@ template <bool kSigned>
 void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const Stage p(*a.params);
   const Conv2dGeometry& g = a.geometry;
-  const size_t kh = g.kh, groups = rows_column_groups(g.kw), c = a.c, phases = rows_phases(c);
+  const size_t kh = g.kh, groups = rows_column_groups(g.kw), c = a.c;
   const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;
   const size_t row_out = a.ow * c, chunks = (row_out + kBlock - 1) / kBlock;
   const ptrdiff_t row_in = static_cast<ptrdiff_t>(a.w * c);
   const auto* x = static_cast<const uint8_t*>(a.x);
-  const auto* wrows = static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset;
-  const size_t wphase = kh * groups * 4 * kBlock;  // weight bytes per phase
   auto* out = static_cast<uint8_t*>(a.out);
   const __m512i zx = _mm512_set1_epi8(static_cast<char>(a.params->x_zero_point));
 
   RowsScratch& rs = rows_scratch();
-  const size_t slot_bytes = groups * kStripChunks * 4 * kBlock, slots = kh + 1;
-  if (rs.buffer.size() < slots * slot_bytes) rs.buffer.resize(slots * slot_bytes);
-  rs.key.assign(slots, -1);
+  const size_t slot_bytes = groups * kStripChunks * 4 * kBlock;
+  if (rs.buffer.size() < kh * slot_bytes) rs.buffer.resize(kh * slot_bytes);
+  rs.key.resize(kh);
   auto* sbase = static_cast<uint8_t*>(rs.buffer.data());
-  uint8_t* outside = sbase + kh * slot_bytes;
   const uint8_t* srow[kRowsMaxKh];
-  int64_t want[kRowsMaxKh];
+  size_t inside[kRowsMaxKh], outside[kRowsMaxKh], slot_of[kRowsMaxKh];
+  RowsChunk rc{srow, inside, 0, outside, 0, kh, groups, rows_phases(c),
+               static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset,
+               kh * groups * 4 * kBlock, a.params->row_correction.data(), row_out, out_bytes};
 
   for (size_t i0 = 0; i0 < chunks; i0 += kStripChunks) {
     const size_t n_chunks = std::min(kStripChunks, chunks - i0);
-    build_shift_rows<kSigned>(nullptr, row_in, static_cast<ptrdiff_t>(c), static_cast<ptrdiff_t>(g.pad_left), groups,
-                              i0, n_chunks, zx, outside);
     std::fill(rs.key.begin(), rs.key.end(), -1);
     for (size_t r = r0; r < r1; ++r) {
       const size_t b = r / a.oh, oy = r % a.oh;
-      // The shift rows of this output row's kernel rows: reuse a slot that
-      // holds one, build the others into slots no kernel row needs.
+      // The shift rows of this output row's kernel rows inside the image:
+      // reuse a slot that holds one, build the others into slots no kernel
+      // row of this output row needs.
+      rc.n_inside = rc.n_outside = 0;
+      bool used[kRowsMaxKh] = {};
+      int64_t want[kRowsMaxKh];
       for (size_t ky = 0; ky < kh; ++ky) {
         const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<ptrdiff_t>(g.pad_top);
-        want[ky] = iy >= 0 && iy < static_cast<ptrdiff_t>(a.h) ? static_cast<int64_t>(b * a.h) + iy : -1;
-        srow[ky] = nullptr;
-        if (want[ky] < 0) srow[ky] = outside;
-        for (size_t s = 0; s < kh && srow[ky] == nullptr; ++s) {
-          if (rs.key[s] == want[ky]) srow[ky] = sbase + s * slot_bytes;
+        if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) {
+          outside[rc.n_outside++] = ky;
+          continue;
+        }
+        const size_t u = rc.n_inside++;
+        inside[u] = ky;
+        want[u] = static_cast<int64_t>(b * a.h) + iy;
+        slot_of[u] = kh;
+        for (size_t s = 0; s < kh; ++s) {
+          if (rs.key[s] == want[u]) {
+            slot_of[u] = s;
+            used[s] = true;
+            break;
+          }
         }
       }
-      for (size_t ky = 0; ky < kh; ++ky) {
-        if (srow[ky] != nullptr) continue;
-        size_t s = 0;
-        for (; s < kh; ++s) {  // a slot no kernel row of this output row reads
-          bool used = false;
-          for (size_t j = 0; j < kh; ++j) used = used || (srow[j] == sbase + s * slot_bytes);
-          if (!used) break;
+      for (size_t u = 0; u < rc.n_inside; ++u) {
+        if (slot_of[u] == kh) {
+          size_t s = 0;
+          while (used[s]) ++s;  // fewer than kh slots are taken
+          used[s] = true;
+          slot_of[u] = s;
+          rs.key[s] = want[u];
+          const uint8_t* row = x + static_cast<size_t>(want[u]) * a.w * c;
+          build_shift_rows<kSigned>(row, row_in, static_cast<ptrdiff_t>(c), static_cast<ptrdiff_t>(g.pad_left),
+                                    groups, i0, n_chunks, zx, sbase + s * slot_bytes);
         }
-        rs.key[s] = want[ky];
-        uint8_t* dst = sbase + s * slot_bytes;
-        const uint8_t* row = x + static_cast<size_t>(want[ky]) * a.w * c;
-        build_shift_rows<kSigned>(row, row_in, static_cast<ptrdiff_t>(c), static_cast<ptrdiff_t>(g.pad_left), groups,
-                                  i0, n_chunks, zx, dst);
-        for (size_t j = ky; j < kh; ++j) {
-          if (srow[j] == nullptr && want[j] == want[ky]) srow[j] = dst;
-        }
+        srow[u] = sbase + slot_of[u] * slot_bytes;
       }
       uint8_t* o = out + (r * row_out + i0 * kBlock) * out_bytes;
-      size_t phase = i0 % phases, i = 0;
-      const RowsChunk c4{srow, kh, groups, phases, wrows, wphase, row_out, out_bytes};
-      for (; i + 4 <= n_chunks; i += 4) rows_chunks<4>(c4, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
-      for (; i < n_chunks; ++i) rows_chunks<1>(c4, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
+      size_t phase = i0 % rc.phases, i = 0;
+      for (; i + 4 <= n_chunks; i += 4) rows_chunks<4>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
+      for (; i < n_chunks; ++i) rows_chunks<1>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
     }
   }
 }
