@@ -744,6 +744,10 @@ void run_t4(const DepthwiseArgs& a, size_t r0, size_t r1) {
 struct RowsScratch {
   AlignedBuffer buffer;
   std::vector<int64_t> key;
+  // Accumulator starts (init plus the corrections of the kernel rows outside
+  // the image) per pattern of outside rows met in one run: [pattern][phase][64].
+  AlignedBuffer starts;
+  std::vector<uint32_t> patterns;
 };
 
 inline RowsScratch& rows_scratch() {
@@ -794,19 +798,17 @@ struct RowsChunk {
   const uint8_t* const* srow;  // shift rows of the kernel rows inside the image
   const size_t* inside;        // those kernel rows' ky
   size_t n_inside;
-  const size_t* outside;       // the kernel rows outside the image
-  size_t n_outside;
+  const int32_t* start;        // accumulator starts [phase][64] of this output row
   size_t kh, groups, phases;
   const int8_t* wrows;
   size_t wphase;               // weight bytes per phase
-  const int32_t* correction;   // [phase][ky][64]
   size_t row_out, out_bytes;
 };
 
 // NCH consecutive 64-byte output chunks (strip chunk i, row chunk `at`, the
 // first at *phase): NCH x 4 independent accumulator chains, so vpdpbusd's
 // latency hides behind the other chunks' work. Kernel rows outside the image
-// are not read: their constant contribution is added to the start.
+// are not read: their constant contribution is in the start.
 template <size_t NCH>
 __attribute__((always_inline)) inline void rows_chunks(const RowsChunk& rc, const Stage& p, size_t i, size_t at,
                                                        size_t* phase, uint8_t* o) {
@@ -822,12 +824,7 @@ __attribute__((always_inline)) inline void rows_chunks(const RowsChunk& rc, cons
     if (++*phase == rc.phases) *phase = 0;
     wv[j] = rc.wrows + ph[j] * rc.wphase;
 #pragma GCC unroll 4
-    for (size_t k = 0; k < 4; ++k) acc[j][k] = _mm512_loadu_si512(p.init + ph[j] * kBlock + 16 * k);
-    for (size_t u = 0; u < rc.n_outside; ++u) {
-      const int32_t* corr = rc.correction + (ph[j] * rc.kh + rc.outside[u]) * kBlock;
-#pragma GCC unroll 4
-      for (size_t k = 0; k < 4; ++k) acc[j][k] = _mm512_add_epi32(acc[j][k], _mm512_loadu_si512(corr + 16 * k));
-    }
+    for (size_t k = 0; k < 4; ++k) acc[j][k] = _mm512_loadu_si512(rc.start + ph[j] * kBlock + 16 * k);
   }
   const size_t row_weights = rc.groups * 4 * kBlock;
   for (size_t u = 0; u < rc.n_inside; ++u) {
@@ -869,10 +866,49 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   rs.key.resize(kh);
   auto* sbase = static_cast<uint8_t*>(rs.buffer.data());
   const uint8_t* srow[kRowsMaxKh];
-  size_t inside[kRowsMaxKh], outside[kRowsMaxKh], slot_of[kRowsMaxKh];
-  RowsChunk rc{srow, inside, 0, outside, 0, kh, groups, rows_phases(c),
+  size_t inside[kRowsMaxKh], slot_of[kRowsMaxKh];
+  const size_t phases = rows_phases(c);
+  RowsChunk rc{srow, inside, 0, p.init, kh, groups, phases,
                static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset,
-               kh * groups * 4 * kBlock, a.params->row_correction.data(), row_out, out_bytes};
+               kh * groups * 4 * kBlock, row_out, out_bytes};
+
+  // The kernel rows outside the image of output row oy, as a bit mask.
+  const auto outside_of = [&](size_t oy) {
+    uint32_t mask = 0;
+    for (size_t ky = 0; ky < kh; ++ky) {
+      const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<ptrdiff_t>(g.pad_top);
+      if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) mask |= 1u << ky;
+    }
+    return mask;
+  };
+  // Accumulator starts per pattern of outside kernel rows, once per run (the
+  // top and bottom rows of an image: a few patterns).
+  rs.patterns.clear();
+  for (size_t r = r0; r < r1; ++r) {
+    const uint32_t mask = outside_of(r % a.oh);
+    if (mask != 0 && std::find(rs.patterns.begin(), rs.patterns.end(), mask) == rs.patterns.end()) {
+      rs.patterns.push_back(mask);
+    }
+  }
+  const size_t pattern_ints = phases * kBlock;
+  if (rs.starts.size() < rs.patterns.size() * pattern_ints * sizeof(int32_t)) {
+    rs.starts.resize(rs.patterns.size() * pattern_ints * sizeof(int32_t));
+  }
+  auto* starts = static_cast<int32_t*>(rs.starts.data());
+  const int32_t* correction = a.params->row_correction.data();  // [phase][ky][64]
+  for (size_t q = 0; q < rs.patterns.size(); ++q) {
+    for (size_t ph = 0; ph < phases; ++ph) {
+      for (size_t k = 0; k < 4; ++k) {
+        __m512i v = _mm512_loadu_si512(p.init + ph * kBlock + 16 * k);
+        for (size_t ky = 0; ky < kh; ++ky) {
+          if ((rs.patterns[q] >> ky) & 1) {
+            v = _mm512_add_epi32(v, _mm512_loadu_si512(correction + (ph * kh + ky) * kBlock + 16 * k));
+          }
+        }
+        _mm512_store_si512(starts + q * pattern_ints + ph * kBlock + 16 * k, v);
+      }
+    }
+  }
 
   for (size_t i0 = 0; i0 < chunks; i0 += kStripChunks) {
     const size_t n_chunks = std::min(kStripChunks, chunks - i0);
@@ -882,15 +918,16 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
       // The shift rows of this output row's kernel rows inside the image:
       // reuse a slot that holds one, build the others into slots no kernel
       // row of this output row needs.
-      rc.n_inside = rc.n_outside = 0;
+      rc.n_inside = 0;
+      const uint32_t mask = outside_of(oy);
+      rc.start = mask == 0 ? p.init
+                           : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
+                                          pattern_ints;
       bool used[kRowsMaxKh] = {};
       int64_t want[kRowsMaxKh];
       for (size_t ky = 0; ky < kh; ++ky) {
         const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<ptrdiff_t>(g.pad_top);
-        if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) {
-          outside[rc.n_outside++] = ky;
-          continue;
-        }
+        if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) continue;
         const size_t u = rc.n_inside++;
         inside[u] = ky;
         want[u] = static_cast<int64_t>(b * a.h) + iy;
@@ -917,7 +954,7 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
         srow[u] = sbase + slot_of[u] * slot_bytes;
       }
       uint8_t* o = out + (r * row_out + i0 * kBlock) * out_bytes;
-      size_t phase = i0 % rc.phases, i = 0;
+      size_t phase = i0 % phases, i = 0;
       for (; i + 4 <= n_chunks; i += 4) rows_chunks<4>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
       for (; i < n_chunks; ++i) rows_chunks<1>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
     }
