@@ -248,13 +248,15 @@ void finish_params(const PackedDepthwise& w, bool x_signed, const Conv2dGeometry
         p->init[c] = static_cast<int32_t>(static_cast<uint32_t>(p->init[c]) - 128u * static_cast<uint32_t>(w.weight_sum[c]));
       }
     }
+    // Only the arrays this output kind reads (neg_right_shift is ARM's).
     expand_to_phases(p->init, w.channels);
-    expand_to_phases(p->scale, w.channels);
-    expand_to_phases(p->multiplier, w.channels);
-    expand_to_phases(p->left_shift, w.channels);
-    expand_to_phases(p->right_shift, w.channels);
-    expand_to_phases(p->round_mask, w.channels);
-    expand_to_phases(p->neg_right_shift, w.channels);
+    if (p->kind == DepthwiseOutput::kFp32) expand_to_phases(p->scale, w.channels);
+    if (p->kind == DepthwiseOutput::kFixedpoint) {
+      expand_to_phases(p->multiplier, w.channels);
+      expand_to_phases(p->left_shift, w.channels);
+      expand_to_phases(p->right_shift, w.channels);
+      expand_to_phases(p->round_mask, w.channels);
+    }
     // A kernel row outside the image reads the zero point (+128 for int8
     // activations, flipped) in every column: it adds zx' * sum_kx w'.
     const uint32_t zx = static_cast<uint32_t>(p->x_zero_point + (x_signed ? 128 : 0));
