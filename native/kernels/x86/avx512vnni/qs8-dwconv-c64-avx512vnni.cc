@@ -140,8 +140,14 @@ void pack_rows(const void* w, bool w_signed, size_t channels, size_t kh, size_t 
   }
 }
 
+bool columns_for(const PackedDepthwise& w, const Conv2dGeometry& g);
+
+// The rows kernel runs stride-1 rows, except where the column kernel applies
+// (3 kernel columns, whole blocks of 64 channels): that one keeps each
+// interleaved input column in registers for the 3 outputs that read it, which
+// costs less than storing and reloading shift rows.
 bool rows_for(const PackedDepthwise& w, const Conv2dGeometry& g) {
-  return w.rows_offset != 0 && g.stride_w == 1 && g.dilation_w == 1;
+  return w.rows_offset != 0 && g.stride_w == 1 && g.dilation_w == 1 && !columns_for(w, g);
 }
 
 // Per-channel arrays (cp values, natural order) -> [phase][64] in t4 lane
