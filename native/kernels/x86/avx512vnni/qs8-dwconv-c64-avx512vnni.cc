@@ -1,5 +1,7 @@
 // Int8 depthwise convolution, AVX512-VNNI: 64 channels per register block, two
-// kernels chosen when the weights are packed.
+// kernels chosen when the weights are packed, and a rows kernel for stride and
+// dilation 1 along W (see "rows kernel" below) whenever its int8 weights were
+// packed too, except where the 3-column kernel (run_columns3) applies.
 //
 // t4 (every w' = w - w_zero_point fits int8, as symmetric int8 weights always
 // do; whole blocks of 64 channels): four taps' 64-byte rows are interleaved
