@@ -777,24 +777,44 @@ __attribute__((always_inline)) inline __m512i load_padded(const uint8_t* row, pt
   return _mm512_mask_loadu_epi8(zx, mask, reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(row) + at));
 }
 
-// Shift rows of one input row for output chunks [i0, i0 + chunks): row ==
-// nullptr is a row outside the image (every byte the zero point).
+// Shift rows of one input row (inside the image) for output chunks [i0, i0 + chunks).
 template <bool kSigned>
-void build_shift_rows(const uint8_t* row, ptrdiff_t row_bytes, ptrdiff_t c, ptrdiff_t pad_left, size_t groups,
+void build_shift_rows(const uint8_t* row, ptrdiff_t row_bytes, ptrdiff_t c, ptrdiff_t pad_left, size_t kw,
                       size_t i0, size_t chunks, __m512i zx, uint8_t* s) {
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const size_t groups = rows_column_groups(kw);
   for (size_t m = 0; m < groups; ++m) {
-    for (size_t i = 0; i < chunks; ++i) {
+    // Columns past kw have weight 0: their bytes may be anything, so they are
+    // not loaded (a copy of column 4m stands in).
+    const size_t used = std::min<size_t>(4, kw - 4 * m);
+    __m512i* dst = reinterpret_cast<__m512i*>(s + m * kStripChunks * 4 * kBlock);
+    for (size_t i = 0; i < chunks; ++i, dst += 4) {
+      const ptrdiff_t at = static_cast<ptrdiff_t>((i0 + i) * kBlock) + (static_cast<ptrdiff_t>(4 * m) - pad_left) * c;
       __m512i t[4];
+      t[0] = load_padded(row, at, row_bytes, zx);
+      if (kSigned) t[0] = _mm512_xor_si512(t[0], flip);
+      if (used == 1) {
+        // One column: byte 0 of dword (lane q, r) of vector k is byte 4k + r
+        // of lane q (position 16q + 4k + r); in-lane byte shuffles do it.
 #pragma GCC unroll 4
-      for (size_t j = 0; j < 4; ++j) {
-        const ptrdiff_t at = static_cast<ptrdiff_t>((i0 + i) * kBlock) + (static_cast<ptrdiff_t>(4 * m + j) - pad_left) * c;
-        t[j] = row != nullptr ? load_padded(row, at, row_bytes, zx) : zx;
-        if (kSigned) t[j] = _mm512_xor_si512(t[j], flip);
+        for (size_t k = 0; k < 4; ++k) {
+          const __m512i pick = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(0x80808000u | (4 * k))),
+                                                _mm512_set_epi32(3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0));
+          _mm512_store_si512(dst + k, _mm512_shuffle_epi8(t[0], pick));  // bytes 1..3 zeroed
+        }
+        continue;
+      }
+#pragma GCC unroll 3
+      for (size_t j = 1; j < 4; ++j) {
+        if (j < used) {
+          t[j] = load_padded(row, at + static_cast<ptrdiff_t>(j) * c, row_bytes, zx);
+          if (kSigned) t[j] = _mm512_xor_si512(t[j], flip);
+        } else {
+          t[j] = t[0];
+        }
       }
       const __m512i lo01 = _mm512_unpacklo_epi8(t[0], t[1]), hi01 = _mm512_unpackhi_epi8(t[0], t[1]);
       const __m512i lo23 = _mm512_unpacklo_epi8(t[2], t[3]), hi23 = _mm512_unpackhi_epi8(t[2], t[3]);
-      __m512i* dst = reinterpret_cast<__m512i*>(s + (m * kStripChunks + i) * 4 * kBlock);
       _mm512_store_si512(dst, _mm512_unpacklo_epi16(lo01, lo23));
       _mm512_store_si512(dst + 1, _mm512_unpackhi_epi16(lo01, lo23));
       _mm512_store_si512(dst + 2, _mm512_unpacklo_epi16(hi01, hi23));
@@ -959,7 +979,7 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
           rs.key[s] = want[u];
           const uint8_t* row = x + static_cast<size_t>(want[u]) * a.w * c;
           build_shift_rows<kSigned>(row, row_in, static_cast<ptrdiff_t>(c), static_cast<ptrdiff_t>(g.pad_left),
-                                    groups, i0, n_chunks, zx, sbase + s * slot_bytes);
+                                    g.kw, i0, n_chunks, zx, sbase + s * slot_bytes);
         }
         srow[u] = sbase + slot_of[u] * slot_bytes;
       }
