@@ -85,9 +85,6 @@ struct DepthwiseParams {
   std::vector<int32_t> round_mask;    //   2^right_shift - 1
   std::vector<int32_t> neg_right_shift;  // -right_shift (ARM SRSHL count)
   std::vector<uint8_t> padding_row;   // cp + 64 bytes of x_zero_point: what padded taps read
-  // Path-specific (finish_params): what a whole kernel row outside the image
-  // adds, for kernels that skip such rows.
-  std::vector<int32_t> row_correction;
 };
 
 // One call: input [n, h, w, c], output [n, oh, ow, c].

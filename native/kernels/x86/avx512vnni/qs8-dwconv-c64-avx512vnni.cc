@@ -154,18 +154,16 @@ bool rows_for(const PackedDepthwise& w, const Conv2dGeometry& g) {
 
 // Per-channel arrays (cp values, natural order) -> [phase][64] in t4 lane
 // order: position 16k + 4q + r of a phase holds channel (64*phase + 16q + 4k + r) mod C.
+// (Runs per prepared call: a running channel index, no divisions.)
 template <class T>
 void expand_to_phases(std::vector<T>& v, size_t channels) {
-  const size_t phases = rows_phases(channels);
-  std::vector<T> out(phases * kBlock);
-  for (size_t ph = 0; ph < phases; ++ph) {
-    for (size_t k = 0; k < 4; ++k) {
-      for (size_t q = 0; q < 4; ++q) {
-        for (size_t r = 0; r < 4; ++r) {
-          out[ph * kBlock + 16 * k + 4 * q + r] = v[(ph * kBlock + 16 * q + 4 * k + r) % channels];
-        }
-      }
-    }
+  const size_t n = rows_phases(channels) * kBlock;
+  std::vector<T> out(n);
+  size_t c = 0;  // channel of byte position `at` of the period
+  for (size_t at = 0; at < n; ++at) {
+    const size_t p = at % kBlock;  // position 16q + 4k + r -> slot 16k + 4q + r
+    out[at - p + 16 * ((p / 4) % 4) + 4 * (p / 16) + p % 4] = v[c];
+    if (++c == channels) c = 0;
   }
   v.swap(out);
 }
@@ -264,15 +262,6 @@ void finish_params(const PackedDepthwise& w, bool x_signed, const Conv2dGeometry
       expand_to_phases(p->left_shift, w.channels);
       expand_to_phases(p->right_shift, w.channels);
       expand_to_phases(p->round_mask, w.channels);
-    }
-    // A kernel row outside the image reads the zero point (+128 for int8
-    // activations, flipped) in every column: it adds zx' * sum_kx w'.
-    const uint32_t zx = static_cast<uint32_t>(p->x_zero_point + (x_signed ? 128 : 0));
-    const auto* sum = reinterpret_cast<const int32_t*>(static_cast<const int8_t*>(w.data.data()) + w.rows_offset +
-                                                       rows_weight_bytes(w.channels, w.kh, w.kw));
-    p->row_correction.resize(rows_phases(w.channels) * w.kh * kBlock);
-    for (size_t i = 0; i < p->row_correction.size(); ++i) {
-      p->row_correction[i] = static_cast<int32_t>(zx * static_cast<uint32_t>(sum[i]));
     }
     return;
   }
@@ -925,16 +914,21 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
     rs.starts.resize(rs.patterns.size() * pattern_ints * sizeof(int32_t));
   }
   auto* starts = static_cast<int32_t*>(rs.starts.data());
-  const int32_t* correction = a.params->row_correction.data();  // [phase][ky][64]
+  // A kernel row outside the image reads the zero point (+128 for int8
+  // activations, flipped) in every column: it adds zx' * sum_kx w' (wrapping).
+  const __m512i zx_flipped = _mm512_set1_epi32(a.params->x_zero_point + (kSigned ? 128 : 0));
+  const auto* row_sum = reinterpret_cast<const int32_t*>(rc.wrows + rows_weight_bytes(c, kh, g.kw));  // [phase][ky][64]
   for (size_t q = 0; q < rs.patterns.size(); ++q) {
     for (size_t ph = 0; ph < phases; ++ph) {
       for (size_t k = 0; k < 4; ++k) {
-        __m512i v = _mm512_loadu_si512(p.init + ph * kBlock + 16 * k);
+        __m512i sum = _mm512_setzero_si512();
         for (size_t ky = 0; ky < kh; ++ky) {
           if ((rs.patterns[q] >> ky) & 1) {
-            v = _mm512_add_epi32(v, _mm512_loadu_si512(correction + (ph * kh + ky) * kBlock + 16 * k));
+            sum = _mm512_add_epi32(sum, _mm512_loadu_si512(row_sum + (ph * kh + ky) * kBlock + 16 * k));
           }
         }
+        const __m512i v = _mm512_add_epi32(_mm512_loadu_si512(p.init + ph * kBlock + 16 * k),
+                                           _mm512_mullo_epi32(sum, zx_flipped));
         _mm512_store_si512(starts + q * pattern_ints + ph * kBlock + 16 * k, v);
       }
     }

@@ -109,12 +109,15 @@ void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
 }
 
 // Per-channel arrays (cp values, natural order) -> [phase][32] in lane order.
+// (Runs per prepared call: a running channel index, no divisions.)
 template <class T>
 void expand_to_phases(std::vector<T>& v, size_t channels) {
-  const size_t phases = phases_of(channels);
-  std::vector<T> out(phases * kChunk);
-  for (size_t ph = 0; ph < phases; ++ph) {
-    for (size_t pos = 0; pos < kChunk; ++pos) out[ph * kChunk + lane_slot(pos)] = v[(ph * kChunk + pos) % channels];
+  const size_t n = phases_of(channels) * kChunk;
+  std::vector<T> out(n);
+  size_t c = 0;  // channel of byte position `at` of the period
+  for (size_t at = 0; at < n; ++at) {
+    out[at - at % kChunk + lane_slot(at % kChunk)] = v[c];
+    if (++c == channels) c = 0;
   }
   v.swap(out);
 }
@@ -133,14 +136,6 @@ void finish_params(const PackedDepthwise& w, bool x_signed, const Conv2dGeometry
     expand_to_phases(p->left_shift, w.channels);
     expand_to_phases(p->right_shift, w.channels);
     expand_to_phases(p->round_mask, w.channels);
-  }
-  // A kernel row outside the image reads the (flipped) zero point in every column.
-  const uint32_t zx = static_cast<uint32_t>(p->x_zero_point + (x_signed ? 128 : 0));
-  const auto* sum = reinterpret_cast<const int32_t*>(static_cast<const int8_t*>(w.data.data()) + w.rows_offset +
-                                                     weight_bytes(w.channels, w.kh, w.kw));
-  p->row_correction.resize(phases_of(w.channels) * w.kh * kChunk);
-  for (size_t i = 0; i < p->row_correction.size(); ++i) {
-    p->row_correction[i] = static_cast<int32_t>(zx * static_cast<uint32_t>(sum[i]));
   }
 }
 
@@ -360,14 +355,18 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   }
   auto* starts = static_cast<int32_t*>(rs.starts.data());
   const int32_t* init = a.params->init.data();
+  // A kernel row outside the image reads the (flipped) zero point in every
+  // column: it adds zx' * sum_kx w' (wrapping, as ref's sums).
+  const uint32_t zx_flipped = static_cast<uint32_t>(a.params->x_zero_point + (kSigned ? 128 : 0));
+  const auto* row_sum = reinterpret_cast<const int32_t*>(wrows + weight_bytes(c, kh, g.kw));  // [phase][ky][32]
   for (size_t q = 0; q < rs.patterns.size(); ++q) {
     for (size_t i = 0; i < pattern_ints; ++i) {
-      uint32_t v = static_cast<uint32_t>(init[i]);
+      uint32_t sum = 0;
       const size_t ph = i / kChunk, pos = i % kChunk;
       for (size_t ky = 0; ky < kh; ++ky) {
-        if ((rs.patterns[q] >> ky) & 1) v += static_cast<uint32_t>(a.params->row_correction[(ph * kh + ky) * kChunk + pos]);
+        if ((rs.patterns[q] >> ky) & 1) sum += static_cast<uint32_t>(row_sum[(ph * kh + ky) * kChunk + pos]);
       }
-      starts[q * pattern_ints + i] = static_cast<int32_t>(v);
+      starts[q * pattern_ints + i] = static_cast<int32_t>(static_cast<uint32_t>(init[i]) + sum * zx_flipped);
     }
   }
 
