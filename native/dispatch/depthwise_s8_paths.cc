@@ -1,9 +1,9 @@
 // The table of compiled depthwise paths, the shared packing and per-call
 // preparation, and the split of one convolution over the thread pool.
 //
-// Depthwise kernels need fewer variants than the GEMM: the avxvnni path runs the
-// avx2 kernels (the kernels use vpmaddwd on widened values; VNNI adds nothing to
-// a 1-deep reduction), amx runs the avx512vnni ones and neondot the neon ones.
+// Depthwise kernels need fewer variants than the GEMM: the avxvnni path runs its
+// rows kernel (vpdpbusd over 4 kernel columns) for stride-1 rows and the avx2
+// kernels otherwise, amx runs the avx512vnni ones and neondot the neon ones.
 #include <algorithm>
 
 #include "lowbit/depthwise_s8.h"
@@ -14,6 +14,9 @@ namespace lowbit {
 namespace ref { extern const DepthwisePath kDepthwisePath; }
 #if LOWBIT_HAVE_AVX2
 namespace avx2 { extern const DepthwisePath kDepthwisePath; }
+#endif
+#if LOWBIT_HAVE_AVXVNNI
+namespace avxvnni { extern const DepthwisePath kDepthwisePath; }
 #endif
 #if LOWBIT_HAVE_AVX512VNNI
 namespace avx512vnni { extern const DepthwisePath kDepthwisePath; }
@@ -26,9 +29,15 @@ const DepthwisePath& depthwise_ref_path() { return ref::kDepthwisePath; }
 
 const DepthwisePath& depthwise_path(Isa isa) {
   switch (isa) {
+#if LOWBIT_HAVE_AVXVNNI
+    case Isa::kAvxVnni:
+      return avxvnni::kDepthwisePath;
+#endif
 #if LOWBIT_HAVE_AVX2
     case Isa::kAvx2:
+#if !LOWBIT_HAVE_AVXVNNI
     case Isa::kAvxVnni:
+#endif
       return avx2::kDepthwisePath;
 #endif
 #if LOWBIT_HAVE_AVX512VNNI

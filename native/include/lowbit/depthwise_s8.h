@@ -54,6 +54,9 @@ struct PackedDepthwise {
   std::vector<int32_t> zero_point;  // as given: empty, 1 or `channels` values
   size_t cp = 0;                    // padded channel count
   int layout = 0;                   // path-specific variant of `data` (0 = the path's general one)
+  // Where a path's weights for whole-row kernels (stride and dilation 1 along W)
+  // start in `data`, in bytes; 0: none packed.
+  size_t rows_offset = 0;
   // sum over taps of (w - w_zero_point) per channel (cp values, 0 past channels):
   // the part of the zero-point correction that depends on the weights only.
   std::vector<int32_t> weight_sum;

@@ -1,5 +1,7 @@
 // Int8 depthwise convolution, AVX512-VNNI: 64 channels per register block, two
-// kernels chosen when the weights are packed.
+// kernels chosen when the weights are packed, and a rows kernel for stride and
+// dilation 1 along W (see "rows kernel" below) whenever its int8 weights were
+// packed too, except where the 3-column kernel (run_columns3) applies.
 //
 // t4 (every w' = w - w_zero_point fits int8, as symmetric int8 weights always
 // do; whole blocks of 64 channels): four taps' 64-byte rows are interleaved
@@ -71,6 +73,111 @@ int32_t weight_at(const void* w, bool w_signed, size_t i) {
   return w_signed ? static_cast<const int8_t*>(w)[i] : static_cast<const uint8_t*>(w)[i];
 }
 
+// ---- rows kernel (stride 1 and dilation 1 along W) -------------------------
+//
+// With unit stride and dilation along W, an NHWC output row is one vector of
+// OW*C bytes, and tap (ky, kx) adds input row iy (padded with the zero point)
+// shifted by (kx - pad_left)*C bytes, times a byte pattern w'[(byte) mod C]
+// that repeats every lcm(64, C) bytes: no per-pixel walk, no masked lanes for
+// small C. Each input row is interleaved once (per strip of the row) into
+// "shift rows" S_m, whose dword j holds the padded row's bytes j + (4m+i)*C
+// for i = 0..3 (kernel columns 4m..4m+3, weight 0 past kw) in t4 lane order;
+// every output row that reads the input row reuses it. Per 64 output bytes a
+// kernel row then costs ceil(kw/4) x 4 (load + vpdpbusd), whatever C is.
+// Weights and per-channel parameters are laid out per 64-byte "phase" of the
+// lcm(64, C) period (pack and finish_params).
+
+constexpr size_t kRowsMaxKh = 16, kRowsMaxKw = 8;
+constexpr size_t kRowsMaxWeightBytes = size_t{1} << 19;
+constexpr size_t kStripChunks = 8;  // 64-byte output chunks per strip: S stays in L1/L2
+
+size_t gcd_size(size_t a, size_t b) {
+  while (b != 0) {
+    const size_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+// 64-byte phases in the lcm(64, C) period of the weight and parameter patterns.
+size_t rows_phases(size_t channels) { return channels / gcd_size(channels, kBlock); }
+size_t rows_column_groups(size_t kw) { return (kw + 3) / 4; }
+size_t rows_weight_bytes(size_t channels, size_t kh, size_t kw) {
+  return rows_phases(channels) * kh * rows_column_groups(kw) * 4 * kBlock;
+}
+// After the weights: int32 [phase][ky][64], the sum over kx of w' at (ky, kx)
+// in t4 lane order (position 16k + 4q + r: channel (64*phase + 16q + 4k + r) mod C).
+size_t rows_sum_bytes(size_t channels, size_t kh) { return rows_phases(channels) * kh * kBlock * sizeof(int32_t); }
+bool rows_fit(size_t channels, size_t kh, size_t kw) {
+  return kh <= kRowsMaxKh && kw <= kRowsMaxKw && rows_weight_bytes(channels, kh, kw) <= kRowsMaxWeightBytes;
+}
+
+// [phase][ky][m][k][64]: byte 4*(4q+r) + i of vector k holds w' of channel
+// (64*phase + 16q + 4k + r) mod C at (ky, 4m + i), 0 for 4m + i >= kw.
+void pack_rows(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
+               const std::vector<int32_t>& zero_point, int8_t* dst) {
+  const size_t phases = rows_phases(channels), groups = rows_column_groups(kw), taps = kh * kw;
+  const auto zw = [&](size_t c) { return zero_point.empty() ? 0 : zero_point[zero_point.size() == 1 ? 0 : c]; };
+  auto* sum = reinterpret_cast<int32_t*>(dst + rows_weight_bytes(channels, kh, kw));  // zero-filled
+  for (size_t ph = 0; ph < phases; ++ph) {
+    for (size_t ky = 0; ky < kh; ++ky) {
+      for (size_t m = 0; m < groups; ++m) {
+        for (size_t k = 0; k < 4; ++k) {
+          int8_t* v = dst + (((ph * kh + ky) * groups + m) * 4 + k) * kBlock;
+          for (size_t q = 0; q < 4; ++q) {
+            for (size_t r = 0; r < 4; ++r) {
+              const size_t c = (ph * kBlock + 16 * q + 4 * k + r) % channels;
+              for (size_t i = 0; i < 4; ++i) {
+                const size_t kx = 4 * m + i;
+                const int32_t wv = kx < kw ? weight_at(w, w_signed, c * taps + ky * kw + kx) - zw(c) : 0;
+                v[4 * (4 * q + r) + i] = static_cast<int8_t>(wv);
+                sum[(ph * kh + ky) * kBlock + 16 * k + 4 * q + r] += wv;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+bool columns_for(const PackedDepthwise& w, const Conv2dGeometry& g);
+
+// The rows kernel runs stride-1 rows, except where the column kernel applies
+// (3 kernel columns, whole blocks of 64 channels): that one keeps each
+// interleaved input column in registers for the 3 outputs that read it, which
+// costs less than storing and reloading shift rows.
+bool rows_for(const PackedDepthwise& w, const Conv2dGeometry& g) {
+  return w.rows_offset != 0 && g.stride_w == 1 && g.dilation_w == 1 && !columns_for(w, g);
+}
+
+// Per-channel arrays (cp values, natural order) -> [phase][64] in t4 lane
+// order: position 16k + 4q + r of a phase holds channel (64*phase + 16q + 4k + r) mod C.
+// (Runs per prepared call: a running channel index, no divisions.)
+template <class T>
+void expand_to_phases(std::vector<T>& v, size_t channels) {
+  const size_t n = rows_phases(channels) * kBlock;
+  std::vector<T> out(n);
+  size_t c = 0;  // channel of byte position `at` of the period
+  for (size_t at = 0; at < n; ++at) {
+    const size_t p = at % kBlock;  // position 16q + 4k + r -> slot 16k + 4q + r
+    out[at - p + 16 * ((p / 4) % 4) + 4 * (p / 16) + p % 4] = v[c];
+    if (++c == channels) c = 0;
+  }
+  v.swap(out);
+}
+
+// The byte size of `data` for a path layout of `base` bytes, with room for the
+// rows kernel's weights after it when the weights fit int8 and the pattern is
+// small enough (sets rows_offset; 0 otherwise).
+size_t with_rows(PackedDepthwise* out, size_t base, bool fits_int8) {
+  out->rows_offset = 0;
+  if (!fits_int8 || !rows_fit(out->channels, out->kh, out->kw)) return base;
+  out->rows_offset = (base + kBlock - 1) / kBlock * kBlock;
+  return out->rows_offset + rows_weight_bytes(out->channels, out->kh, out->kw) + rows_sum_bytes(out->channels, out->kh);
+}
+
 void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
           const std::vector<int32_t>& zero_point, PackedDepthwise* out) {
   const size_t taps = kh * kw;
@@ -97,7 +204,7 @@ void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
     const size_t groups = (taps + 3) / 4, full = channels / kBlock * kBlock;
     const WeightOffsets at = weight_offsets(channels, kh, kw);
     out->layout = kLayoutT4;
-    out->data.resize(at.end);
+    out->data.resize(with_rows(out, at.end, fits_int8));
     auto* dst = static_cast<int8_t*>(out->data.data());
     auto* tail = reinterpret_cast<int32_t*>(dst + at.tail);
     for (size_t c = 0; c < channels; ++c) {
@@ -115,16 +222,19 @@ void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
         }
       }
     }
-    return;
-  }
-  out->layout = kLayoutI16;
-  out->data.resize(out->cp * taps * sizeof(int32_t));
-  auto* dst = static_cast<int32_t*>(out->data.data());
-  for (size_t c = 0; c < channels; ++c) {
-    for (size_t t = 0; t < taps; ++t) {
-      const int32_t v = weight_at(w, w_signed, c * taps + t) - zw(c);
-      dst[((c / kBlock) * taps + t) * kBlock + c % kBlock] = static_cast<int32_t>(static_cast<uint16_t>(v));
+  } else {
+    out->layout = kLayoutI16;
+    out->data.resize(with_rows(out, out->cp * taps * sizeof(int32_t), fits_int8));
+    auto* dst = static_cast<int32_t*>(out->data.data());
+    for (size_t c = 0; c < channels; ++c) {
+      for (size_t t = 0; t < taps; ++t) {
+        const int32_t v = weight_at(w, w_signed, c * taps + t) - zw(c);
+        dst[((c / kBlock) * taps + t) * kBlock + c % kBlock] = static_cast<int32_t>(static_cast<uint16_t>(v));
+      }
     }
+  }
+  if (out->rows_offset != 0) {
+    pack_rows(w, w_signed, channels, kh, kw, zero_point, static_cast<int8_t*>(out->data.data()) + out->rows_offset);
   }
 }
 
@@ -138,6 +248,23 @@ bool columns_for(const PackedDepthwise& w, const Conv2dGeometry& g) {
 }
 
 void finish_params(const PackedDepthwise& w, bool x_signed, const Conv2dGeometry& g, DepthwiseParams* p) {
+  if (rows_for(w, g)) {  // [phase][64] in t4 lane order; int8 x flipped to uint8 as in t4
+    if (x_signed) {
+      for (size_t c = 0; c < w.channels; ++c) {
+        p->init[c] = static_cast<int32_t>(static_cast<uint32_t>(p->init[c]) - 128u * static_cast<uint32_t>(w.weight_sum[c]));
+      }
+    }
+    // Only the arrays this output kind reads (neg_right_shift is ARM's).
+    expand_to_phases(p->init, w.channels);
+    if (p->kind == DepthwiseOutput::kFp32) expand_to_phases(p->scale, w.channels);
+    if (p->kind == DepthwiseOutput::kFixedpoint) {
+      expand_to_phases(p->multiplier, w.channels);
+      expand_to_phases(p->left_shift, w.channels);
+      expand_to_phases(p->right_shift, w.channels);
+      expand_to_phases(p->round_mask, w.channels);
+    }
+    return;
+  }
   if (w.layout != kLayoutT4) return;
   // Channels the t4 lane order applies to; the i16 tail keeps natural order.
   const size_t full = columns_for(w, g) ? w.cp : w.channels / kBlock * kBlock;
@@ -610,7 +737,260 @@ void run_t4(const DepthwiseArgs& a, size_t r0, size_t r1) {
       });
 }
 
+// Thread-local shift rows: one slot per kernel row plus the all-padding row,
+// each [groups][kStripChunks][4][64] bytes; keys say which input row (image
+// b, row iy as b*h + iy) a slot holds for the current strip.
+struct RowsScratch {
+  AlignedBuffer buffer;
+  std::vector<int64_t> key;
+  // Accumulator starts (init plus the corrections of the kernel rows outside
+  // the image) per pattern of outside rows met in one run: [pattern][phase][64].
+  AlignedBuffer starts;
+  std::vector<uint32_t> patterns;
+};
+
+inline RowsScratch& rows_scratch() {
+  thread_local RowsScratch scratch;
+  return scratch;
+}
+
+// 64 bytes of an input row at byte offset `at` (may lie partly or wholly
+// outside [0, row_bytes)): the bytes outside are the zero point.
+__attribute__((always_inline)) inline __m512i load_padded(const uint8_t* row, ptrdiff_t at, ptrdiff_t row_bytes,
+                                                          __m512i zx) {
+  if (at >= 0 && at + 64 <= row_bytes) return _mm512_loadu_si512(row + at);
+  const ptrdiff_t lo = std::max<ptrdiff_t>(0, -at), hi = std::min<ptrdiff_t>(64, row_bytes - at);
+  if (lo >= hi) return zx;
+  const __mmask64 mask = ((~uint64_t{0}) >> (64 - (hi - lo))) << lo;
+  // Masked-off bytes are never read (no fault past either end of x).
+  return _mm512_mask_loadu_epi8(zx, mask, reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(row) + at));
+}
+
+// Shift rows of one input row (inside the image) for output chunks [i0, i0 + chunks).
+template <bool kSigned>
+void build_shift_rows(const uint8_t* row, ptrdiff_t row_bytes, ptrdiff_t c, ptrdiff_t pad_left, size_t kw,
+                      size_t i0, size_t chunks, __m512i zx, uint8_t* s) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const size_t groups = rows_column_groups(kw);
+  for (size_t m = 0; m < groups; ++m) {
+    // Columns past kw have weight 0: their bytes may be anything, so they are
+    // not loaded (a copy of column 4m stands in).
+    const size_t used = std::min<size_t>(4, kw - 4 * m);
+    __m512i* dst = reinterpret_cast<__m512i*>(s + m * kStripChunks * 4 * kBlock);
+    for (size_t i = 0; i < chunks; ++i, dst += 4) {
+      const ptrdiff_t at = static_cast<ptrdiff_t>((i0 + i) * kBlock) + (static_cast<ptrdiff_t>(4 * m) - pad_left) * c;
+      __m512i t[4];
+      t[0] = load_padded(row, at, row_bytes, zx);
+      if (kSigned) t[0] = _mm512_xor_si512(t[0], flip);
+      if (used == 1) {
+        // One column: byte 0 of dword (lane q, r) of vector k is byte 4k + r
+        // of lane q (position 16q + 4k + r); in-lane byte shuffles do it.
+#pragma GCC unroll 4
+        for (size_t k = 0; k < 4; ++k) {
+          const __m512i pick = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(0x80808000u | (4 * k))),
+                                                _mm512_set_epi32(3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0));
+          _mm512_store_si512(dst + k, _mm512_shuffle_epi8(t[0], pick));  // bytes 1..3 zeroed
+        }
+        continue;
+      }
+#pragma GCC unroll 3
+      for (size_t j = 1; j < 4; ++j) {
+        if (j < used) {
+          t[j] = load_padded(row, at + static_cast<ptrdiff_t>(j) * c, row_bytes, zx);
+          if (kSigned) t[j] = _mm512_xor_si512(t[j], flip);
+        } else {
+          t[j] = t[0];
+        }
+      }
+      const __m512i lo01 = _mm512_unpacklo_epi8(t[0], t[1]), hi01 = _mm512_unpackhi_epi8(t[0], t[1]);
+      const __m512i lo23 = _mm512_unpacklo_epi8(t[2], t[3]), hi23 = _mm512_unpackhi_epi8(t[2], t[3]);
+      _mm512_store_si512(dst, _mm512_unpacklo_epi16(lo01, lo23));
+      _mm512_store_si512(dst + 1, _mm512_unpackhi_epi16(lo01, lo23));
+      _mm512_store_si512(dst + 2, _mm512_unpacklo_epi16(hi01, hi23));
+      _mm512_store_si512(dst + 3, _mm512_unpackhi_epi16(hi01, hi23));
+    }
+  }
+}
+
+// What rows_chunks reads for one output row of a strip.
+struct RowsChunk {
+  const uint8_t* const* srow;  // shift rows of the kernel rows inside the image
+  const size_t* inside;        // those kernel rows' ky
+  size_t n_inside;
+  const int32_t* start;        // accumulator starts [phase][64] of this output row
+  size_t kh, groups, phases;
+  const int8_t* wrows;
+  size_t wphase;               // weight bytes per phase
+  size_t row_out, out_bytes;
+};
+
+// NCH consecutive 64-byte output chunks (strip chunk i, row chunk `at`, the
+// first at *phase): NCH x 4 independent accumulator chains, so vpdpbusd's
+// latency hides behind the other chunks' work. Kernel rows outside the image
+// are not read: their constant contribution is in the start.
+template <size_t NCH>
+__attribute__((always_inline)) inline void rows_chunks(const RowsChunk& rc, const Stage& p, size_t i, size_t at,
+                                                       size_t* phase, uint8_t* o) {
+  const auto dpbusd = [](__m512i& acc, const uint8_t* xv, const int8_t* wv) __attribute__((always_inline)) {
+    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(_mm512_load_si512(xv)), "m"(*reinterpret_cast<const __m512i*>(wv)));
+  };
+  __m512i acc[NCH][4];
+  const int8_t* wv[NCH];
+  size_t ph[NCH];
+#pragma GCC unroll 4
+  for (size_t j = 0; j < NCH; ++j) {
+    ph[j] = *phase;
+    if (++*phase == rc.phases) *phase = 0;
+    wv[j] = rc.wrows + ph[j] * rc.wphase;
+#pragma GCC unroll 4
+    for (size_t k = 0; k < 4; ++k) acc[j][k] = _mm512_loadu_si512(rc.start + ph[j] * kBlock + 16 * k);
+  }
+  const size_t row_weights = rc.groups * 4 * kBlock;
+  for (size_t u = 0; u < rc.n_inside; ++u) {
+    const size_t wky = rc.inside[u] * row_weights;
+    for (size_t m = 0; m < rc.groups; ++m) {
+      const uint8_t* sv = rc.srow[u] + (m * kStripChunks + i) * 4 * kBlock;
+#pragma GCC unroll 4
+      for (size_t j = 0; j < NCH; ++j) {
+        const int8_t* w = wv[j] + wky + m * 4 * kBlock;
+#pragma GCC unroll 4
+        for (size_t k = 0; k < 4; ++k) dpbusd(acc[j][k], sv + (4 * j + k) * kBlock, w + k * kBlock);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (size_t j = 0; j < NCH; ++j) {
+    const size_t done = (at + j) * kBlock;
+    uint8_t* oj = o + j * kBlock * rc.out_bytes;
+    if (done + kBlock <= rc.row_out) finish_t4(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, ph[j] * kBlock, oj);
+    else finish_t4<true>(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, ph[j] * kBlock, oj, rc.row_out - done);
+  }
+}
+
+template <bool kSigned>
+void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
+  const Stage p(*a.params);
+  const Conv2dGeometry& g = a.geometry;
+  const size_t kh = g.kh, groups = rows_column_groups(g.kw), c = a.c;
+  const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;
+  const size_t row_out = a.ow * c, chunks = (row_out + kBlock - 1) / kBlock;
+  const ptrdiff_t row_in = static_cast<ptrdiff_t>(a.w * c);
+  const auto* x = static_cast<const uint8_t*>(a.x);
+  auto* out = static_cast<uint8_t*>(a.out);
+  const __m512i zx = _mm512_set1_epi8(static_cast<char>(a.params->x_zero_point));
+
+  RowsScratch& rs = rows_scratch();
+  const size_t slot_bytes = groups * kStripChunks * 4 * kBlock;
+  if (rs.buffer.size() < kh * slot_bytes) rs.buffer.resize(kh * slot_bytes);
+  rs.key.resize(kh);
+  auto* sbase = static_cast<uint8_t*>(rs.buffer.data());
+  const uint8_t* srow[kRowsMaxKh];
+  size_t inside[kRowsMaxKh], slot_of[kRowsMaxKh];
+  const size_t phases = rows_phases(c);
+  RowsChunk rc{srow, inside, 0, p.init, kh, groups, phases,
+               static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset,
+               kh * groups * 4 * kBlock, row_out, out_bytes};
+
+  // The kernel rows outside the image of output row oy, as a bit mask.
+  const auto outside_of = [&](size_t oy) {
+    uint32_t mask = 0;
+    for (size_t ky = 0; ky < kh; ++ky) {
+      const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<ptrdiff_t>(g.pad_top);
+      if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) mask |= 1u << ky;
+    }
+    return mask;
+  };
+  // Accumulator starts per pattern of outside kernel rows, once per run (the
+  // top and bottom rows of an image: a few patterns).
+  rs.patterns.clear();
+  for (size_t r = r0; r < r1; ++r) {
+    const uint32_t mask = outside_of(r % a.oh);
+    if (mask != 0 && std::find(rs.patterns.begin(), rs.patterns.end(), mask) == rs.patterns.end()) {
+      rs.patterns.push_back(mask);
+    }
+  }
+  const size_t pattern_ints = phases * kBlock;
+  if (rs.starts.size() < rs.patterns.size() * pattern_ints * sizeof(int32_t)) {
+    rs.starts.resize(rs.patterns.size() * pattern_ints * sizeof(int32_t));
+  }
+  auto* starts = static_cast<int32_t*>(rs.starts.data());
+  // A kernel row outside the image reads the zero point (+128 for int8
+  // activations, flipped) in every column: it adds zx' * sum_kx w' (wrapping).
+  const __m512i zx_flipped = _mm512_set1_epi32(a.params->x_zero_point + (kSigned ? 128 : 0));
+  const auto* row_sum = reinterpret_cast<const int32_t*>(rc.wrows + rows_weight_bytes(c, kh, g.kw));  // [phase][ky][64]
+  for (size_t q = 0; q < rs.patterns.size(); ++q) {
+    for (size_t ph = 0; ph < phases; ++ph) {
+      for (size_t k = 0; k < 4; ++k) {
+        __m512i sum = _mm512_setzero_si512();
+        for (size_t ky = 0; ky < kh; ++ky) {
+          if ((rs.patterns[q] >> ky) & 1) {
+            sum = _mm512_add_epi32(sum, _mm512_loadu_si512(row_sum + (ph * kh + ky) * kBlock + 16 * k));
+          }
+        }
+        const __m512i v = _mm512_add_epi32(_mm512_loadu_si512(p.init + ph * kBlock + 16 * k),
+                                           _mm512_mullo_epi32(sum, zx_flipped));
+        _mm512_store_si512(starts + q * pattern_ints + ph * kBlock + 16 * k, v);
+      }
+    }
+  }
+
+  for (size_t i0 = 0; i0 < chunks; i0 += kStripChunks) {
+    const size_t n_chunks = std::min(kStripChunks, chunks - i0);
+    std::fill(rs.key.begin(), rs.key.end(), -1);
+    for (size_t r = r0; r < r1; ++r) {
+      const size_t b = r / a.oh, oy = r % a.oh;
+      // The shift rows of this output row's kernel rows inside the image:
+      // reuse a slot that holds one, build the others into slots no kernel
+      // row of this output row needs.
+      rc.n_inside = 0;
+      const uint32_t mask = outside_of(oy);
+      rc.start = mask == 0 ? p.init
+                           : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
+                                          pattern_ints;
+      bool used[kRowsMaxKh] = {};
+      int64_t want[kRowsMaxKh];
+      for (size_t ky = 0; ky < kh; ++ky) {
+        const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<ptrdiff_t>(g.pad_top);
+        if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) continue;
+        const size_t u = rc.n_inside++;
+        inside[u] = ky;
+        want[u] = static_cast<int64_t>(b * a.h) + iy;
+        slot_of[u] = kh;
+        for (size_t s = 0; s < kh; ++s) {
+          if (rs.key[s] == want[u]) {
+            slot_of[u] = s;
+            used[s] = true;
+            break;
+          }
+        }
+      }
+      for (size_t u = 0; u < rc.n_inside; ++u) {
+        if (slot_of[u] == kh) {
+          size_t s = 0;
+          while (used[s]) ++s;  // fewer than kh slots are taken
+          used[s] = true;
+          slot_of[u] = s;
+          rs.key[s] = want[u];
+          const uint8_t* row = x + static_cast<size_t>(want[u]) * a.w * c;
+          build_shift_rows<kSigned>(row, row_in, static_cast<ptrdiff_t>(c), static_cast<ptrdiff_t>(g.pad_left),
+                                    g.kw, i0, n_chunks, zx, sbase + s * slot_bytes);
+        }
+        srow[u] = sbase + slot_of[u] * slot_bytes;
+      }
+      uint8_t* o = out + (r * row_out + i0 * kBlock) * out_bytes;
+      size_t phase = i0 % phases, i = 0;
+      for (; i + 4 <= n_chunks; i += 4) rows_chunks<4>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
+      for (; i < n_chunks; ++i) rows_chunks<1>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
+    }
+  }
+}
+
 void run(const DepthwiseArgs& a, size_t r0, size_t r1) {
+  if (rows_for(*a.weights, a.geometry)) {
+    if (a.x_signed) run_rows<true>(a, r0, r1);
+    else run_rows<false>(a, r0, r1);
+    return;
+  }
   if (a.weights->layout == kLayoutT4) {
     if (a.x_signed) run_t4<true>(a, r0, r1);
     else run_t4<false>(a, r0, r1);
