@@ -1,0 +1,147 @@
+// The table of compiled statistics paths (avxvnni -> avx2, amx -> avx512,
+// neondot -> neon) and the drivers that split a buffer over the thread pool and
+// combine the pieces so that the result never depends on the split.
+#include "lowbit/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "../kernels/ops-parallel.h"
+#include "lowbit/thread_pool.h"
+
+namespace lowbit {
+
+#if LOWBIT_HAVE_AVX2
+namespace avx2 { extern const StatsPath kStatsPath; }
+#endif
+#if LOWBIT_HAVE_AVX512VNNI
+namespace avx512 { extern const StatsPath kStatsPath; }
+#endif
+#if LOWBIT_HAVE_NEON
+namespace neon { extern const StatsPath kStatsPath; }
+#endif
+
+const StatsPath& stats_path(Isa isa) {
+  switch (isa) {
+#if LOWBIT_HAVE_AVX2
+    case Isa::kAvx2:
+    case Isa::kAvxVnni:
+      if (cpu_supports(Isa::kAvx2)) return avx2::kStatsPath;
+      break;
+#endif
+#if LOWBIT_HAVE_AVX512VNNI
+    case Isa::kAvx512Vnni:
+    case Isa::kAmx:
+      if (cpu_supports(Isa::kAvx512Vnni)) return avx512::kStatsPath;
+      break;
+#endif
+#if LOWBIT_HAVE_NEON
+    case Isa::kNeon:
+    case Isa::kNeonDot:
+      if (cpu_supports(Isa::kNeon)) return neon::kStatsPath;
+      break;
+#endif
+    default: break;
+  }
+  return ref::kStatsPath;
+}
+
+namespace {
+
+// Work pieces for one buffer: at least kElementwiseChunk elements each, at
+// most kStatsMaxKernelElements (a kernel's uint32 counts cannot overflow).
+size_t pieces_for(size_t n, ThreadPool* pool) {
+  const size_t threads = pool == nullptr || n < kParallelElements ? 1 : pool->threads();
+  size_t pieces = std::min(threads, (n + kElementwiseChunk - 1) / kElementwiseChunk);
+  pieces = std::max(pieces, (n + kStatsMaxKernelElements - 1) / kStatsMaxKernelElements);
+  return std::max<size_t>(pieces, 1);
+}
+
+template <typename F>
+void for_pieces(size_t pieces, ThreadPool* pool, size_t n, const F& f) {
+  if (pieces == 1) {
+    f(size_t{0});
+    return;
+  }
+  pool->parallel_for(pieces, f, n >= kWakeElements);
+}
+
+// JavaScript's Math.min / Math.max on non-NaN numbers: -0 is below +0.
+double js_min(double a, double b) { return a < b || (a == b && std::signbit(a)) ? a : b; }
+double js_max(double a, double b) { return a > b || (a == b && !std::signbit(a)) ? a : b; }
+
+}  // namespace
+
+void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* hi, ThreadPool* pool) {
+  const size_t pieces = pieces_for(n, pool);
+  std::vector<float> los(pieces), his(pieces);
+  for_pieces(pieces, pool, n, [&](size_t p) {
+    const size_t i0 = n * p / pieces, i1 = n * (p + 1) / pieces;
+    path.min_max(x + i0, i1 - i0, &los[p], &his[p]);
+  });
+  float l = std::numeric_limits<float>::infinity(), h = -l;
+  for (size_t p = 0; p < pieces; ++p) {
+    if (los[p] < l) l = los[p];
+    if (his[p] > h) h = his[p];
+  }
+  // A scan keeps the first of equal values; only zeros differ among equals (the sign).
+  if (l == 0.0f || h == 0.0f) {
+    for (size_t i = 0; i < n; ++i) {
+      if (x[i] == 0.0f) {
+        if (l == 0.0f) l = x[i];
+        if (h == 0.0f) h = x[i];
+        break;
+      }
+    }
+  }
+  *lo = l;
+  *hi = h;
+}
+
+void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, double width, uint32_t bins,
+                              double* counts, ThreadPool* pool) {
+  if (n == 0 || bins == 0) return;
+  const double inv_width = 1.0 / width;
+  const size_t pieces = pieces_for(n, pool);
+  const size_t stride = size_t{bins} + 1, per_piece = kHistogramCopies * stride;
+  std::vector<uint32_t> local(pieces * per_piece, 0);
+  for_pieces(pieces, pool, n, [&](size_t p) {
+    const size_t i0 = n * p / pieces, i1 = n * (p + 1) / pieces;
+    path.abs_histogram(x + i0, i1 - i0, inv_width, bins, local.data() + p * per_piece);
+  });
+  // Integer counts: the order of these sums cannot change a result.
+  for (size_t p = 0; p < pieces; ++p) {
+    for (size_t c = 0; c < kHistogramCopies; ++c) {
+      const uint32_t* copy = local.data() + p * per_piece + c * stride;
+      for (uint32_t b = 0; b < bins; ++b) counts[b] += copy[b];
+    }
+  }
+}
+
+bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
+                       ThreadPool* pool) {
+  float lo = 0.0f, hi = 0.0f;
+  min_max(path, x, n, &lo, &hi, pool);
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return false;
+  state[0] = js_min(state[0], lo);
+  state[1] = js_max(state[1], hi);
+  const double max_abs = std::max(std::fabs(static_cast<double>(lo)), std::fabs(static_cast<double>(hi)));
+  if (max_abs == 0.0) return true;
+  double& width = state[2];
+  double* counts = state + kAbsHistogramHeader;
+  if (width == 0.0) width = max_abs / bins;
+  if (max_abs > width * bins) {
+    // Whole multiples of the old width, so old bins merge without re-binning data.
+    const double factor = std::ceil(max_abs / (width * bins));
+    std::vector<double> merged(bins, 0.0);
+    for (uint32_t i = 0; i < bins; ++i) merged[static_cast<size_t>(std::floor(i / factor))] += counts[i];
+    std::copy(merged.begin(), merged.end(), counts);
+    width *= factor;
+  }
+  abs_histogram_accumulate(path, x, n, width, bins, counts, pool);
+  return true;
+}
+
+}  // namespace lowbit
