@@ -327,4 +327,9 @@ export interface Binding {
   /** dims [n, c, h, w]; out [n, c, ry.out, rx.out] in the same layout. */
   resize2d(layout: NativeLayout, x: Operand<Float32Array>, out: Operand<Float32Array>, dims: readonly number[],
            ry: NativeResizeAxis, rx: NativeResizeAxis, extrapolation: number, program?: NativeProgram): void;
+  /** Calibration statistics (native/include/lowbit/stats.h): out = [min, max] of x, NaN ignored. */
+  minMax(x: Operand<Float32Array>, count: number, out: Operand<Float32Array>, program?: NativeProgram): void;
+  /** One batch into a growing |x| histogram; state [lo, hi, width, counts...] (a uint8 slot of its bytes when recording). */
+  absHistogramAdd(x: Operand<Float32Array>, count: number, state: Float64Array | NativeSlot, bins: number,
+                  program?: NativeProgram): void;
 }

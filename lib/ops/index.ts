@@ -52,3 +52,4 @@ export {
   gatherShape, resize, resizeInto, resizeShape, resizePlan,
 } from './layout';
 export type { SliceOptions, PadOptions, PadMode, ResizeOptions, ResizeMode, CoordinateTransformationMode, NearestMode } from './layout';
+export { minMax, minMaxInto, absHistogramState, absHistogramAdd, absHistogramAddInto, ABS_HISTOGRAM_HEADER, ABS_HISTOGRAM_MAX_BINS } from './stats';

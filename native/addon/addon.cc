@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_elementwise(env, exports);
   register_pool(env, exports);
   register_layout(env, exports);
+  register_stats(env, exports);
   return exports;
 }
 

@@ -13,4 +13,5 @@ void register_conv_s8(Napi::Env env, Napi::Object exports);
 void register_elementwise(Napi::Env env, Napi::Object exports);
 void register_pool(Napi::Env env, Napi::Object exports);
 void register_layout(Napi::Env env, Napi::Object exports);
+void register_stats(Napi::Env env, Napi::Object exports);
 }  // namespace lowbit_addon

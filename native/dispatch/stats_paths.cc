@@ -122,6 +122,8 @@ void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, d
 
 bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
                        ThreadPool* pool) {
+  // A width from JavaScript that is not usable: leave the state as it is.
+  if (bins == 0 || !(state[2] >= 0.0) || !std::isfinite(state[2])) return false;
   float lo = 0.0f, hi = 0.0f;
   min_max(path, x, n, &lo, &hi, pool);
   if (!std::isfinite(lo) || !std::isfinite(hi)) return false;

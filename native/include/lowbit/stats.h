@@ -71,7 +71,8 @@ void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, d
 // skipped; otherwise lo/hi take the batch's extremes, the first nonzero batch
 // sets width = max|x| / bins, a larger max|x| widens the bins by the whole factor
 // ceil(max|x| / (width * bins)) (merging old bins i -> i / factor), then the
-// batch is binned. Returns false (state unchanged) when the batch was skipped.
+// batch is binned. Returns false (state unchanged) when the batch was skipped,
+// or when state[2] is not a usable width (negative, NaN, infinite).
 bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
                        ThreadPool* pool);
 
