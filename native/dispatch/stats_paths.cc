@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "../kernels/ops-parallel.h"
@@ -72,21 +73,15 @@ void for_pieces(size_t pieces, ThreadPool* pool, size_t n, const F& f) {
 double js_min(double a, double b) { return a < b || (a == b && std::signbit(a)) ? a : b; }
 double js_max(double a, double b) { return a > b || (a == b && !std::signbit(a)) ? a : b; }
 
-}  // namespace
-
-void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* hi, ThreadPool* pool) {
-  const size_t pieces = pieces_for(n, pool);
-  std::vector<float> los(pieces), his(pieces);
-  for_pieces(pieces, pool, n, [&](size_t p) {
-    const size_t i0 = n * p / pieces, i1 = n * (p + 1) / pieces;
-    path.min_max(x + i0, i1 - i0, &los[p], &his[p]);
-  });
+// Least and greatest of per-piece extremes, then the sign of a zero extreme:
+// a scan keeps the first of equal values, and only zeros differ among equals.
+void combine_extremes(const float* x, size_t n, const std::vector<float>& los, const std::vector<float>& his,
+                      float* lo, float* hi) {
   float l = std::numeric_limits<float>::infinity(), h = -l;
-  for (size_t p = 0; p < pieces; ++p) {
+  for (size_t p = 0; p < los.size(); ++p) {
     if (los[p] < l) l = los[p];
     if (his[p] > h) h = his[p];
   }
-  // A scan keeps the first of equal values; only zeros differ among equals (the sign).
   if (l == 0.0f || h == 0.0f) {
     for (size_t i = 0; i < n; ++i) {
       if (x[i] == 0.0f) {
@@ -100,39 +95,79 @@ void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* 
   *hi = h;
 }
 
-void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, double width, uint32_t bins,
-                              double* counts, ThreadPool* pool) {
-  if (n == 0 || bins == 0) return;
-  const double inv_width = 1.0 / width;
-  const size_t pieces = pieces_for(n, pool);
-  const size_t stride = size_t{bins} + 1, per_piece = kHistogramCopies * stride;
-  std::vector<uint32_t> local(pieces * per_piece, 0);
-  for_pieces(pieces, pool, n, [&](size_t p) {
-    const size_t i0 = n * p / pieces, i1 = n * (p + 1) / pieces;
-    path.abs_histogram(x + i0, i1 - i0, inv_width, bins, local.data() + p * per_piece);
-  });
+// Per-piece kernel counts: pieces x kHistogramCopies x (bins + 1).
+struct PieceCounts {
+  size_t pieces, stride;
+  std::vector<uint32_t> data;
+  PieceCounts(size_t p, uint32_t bins) : pieces(p), stride(size_t{bins} + 1), data(p * kHistogramCopies * stride, 0) {}
+  uint32_t* piece(size_t p) { return data.data() + p * kHistogramCopies * stride; }
   // Integer counts: the order of these sums cannot change a result.
-  for (size_t p = 0; p < pieces; ++p) {
-    for (size_t c = 0; c < kHistogramCopies; ++c) {
-      const uint32_t* copy = local.data() + p * per_piece + c * stride;
+  void add_to(double* counts, uint32_t bins) const {
+    for (size_t c = 0; c < pieces * kHistogramCopies; ++c) {
+      const uint32_t* copy = data.data() + c * stride;
       for (uint32_t b = 0; b < bins; ++b) counts[b] += copy[b];
     }
   }
+};
+
+// The histogram of x with this width, and (when lo/hi are given) its extremes in the same pass.
+void histogram_pass(const StatsPath& path, const float* x, size_t n, double width, uint32_t bins, ThreadPool* pool,
+                    PieceCounts* counts, float* lo, float* hi) {
+  const double inv_width = 1.0 / width;
+  const size_t pieces = counts->pieces;
+  std::vector<float> los(pieces), his(pieces);
+  for_pieces(pieces, pool, n, [&](size_t p) {
+    const size_t i0 = n * p / pieces, i1 = n * (p + 1) / pieces;
+    if (lo != nullptr) {
+      path.abs_histogram_min_max(x + i0, i1 - i0, inv_width, bins, counts->piece(p), &los[p], &his[p]);
+    } else {
+      path.abs_histogram(x + i0, i1 - i0, inv_width, bins, counts->piece(p));
+    }
+  });
+  if (lo != nullptr) combine_extremes(x, n, los, his, lo, hi);
+}
+
+}  // namespace
+
+void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* hi, ThreadPool* pool) {
+  const size_t pieces = pieces_for(n, pool);
+  std::vector<float> los(pieces), his(pieces);
+  for_pieces(pieces, pool, n, [&](size_t p) {
+    const size_t i0 = n * p / pieces, i1 = n * (p + 1) / pieces;
+    path.min_max(x + i0, i1 - i0, &los[p], &his[p]);
+  });
+  combine_extremes(x, n, los, his, lo, hi);
+}
+
+void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, double width, uint32_t bins,
+                              double* counts, ThreadPool* pool) {
+  if (n == 0 || bins == 0) return;
+  PieceCounts pc(pieces_for(n, pool), bins);
+  histogram_pass(path, x, n, width, bins, pool, &pc, nullptr, nullptr);
+  pc.add_to(counts, bins);
 }
 
 bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
                        ThreadPool* pool) {
   // A width from JavaScript that is not usable: leave the state as it is.
   if (bins == 0 || !(state[2] >= 0.0) || !std::isfinite(state[2])) return false;
+  double& width = state[2];
+  double* counts = state + kAbsHistogramHeader;
+  // Once the width is set, most batches fit it: bin with it while finding the
+  // extremes (one pass over x), and keep those counts unless the range grows.
+  std::unique_ptr<PieceCounts> guess;
   float lo = 0.0f, hi = 0.0f;
-  min_max(path, x, n, &lo, &hi, pool);
+  if (width > 0.0 && n > 0) {
+    guess.reset(new PieceCounts(pieces_for(n, pool), bins));
+    histogram_pass(path, x, n, width, bins, pool, guess.get(), &lo, &hi);
+  } else {
+    min_max(path, x, n, &lo, &hi, pool);
+  }
   if (!std::isfinite(lo) || !std::isfinite(hi)) return false;
   state[0] = js_min(state[0], lo);
   state[1] = js_max(state[1], hi);
   const double max_abs = std::max(std::fabs(static_cast<double>(lo)), std::fabs(static_cast<double>(hi)));
   if (max_abs == 0.0) return true;
-  double& width = state[2];
-  double* counts = state + kAbsHistogramHeader;
   if (width == 0.0) width = max_abs / bins;
   if (max_abs > width * bins) {
     // Whole multiples of the old width, so old bins merge without re-binning data.
@@ -141,8 +176,13 @@ bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t
     for (uint32_t i = 0; i < bins; ++i) merged[static_cast<size_t>(std::floor(i / factor))] += counts[i];
     std::copy(merged.begin(), merged.end(), counts);
     width *= factor;
+    guess.reset();  // binned with the old width: bin again
   }
-  abs_histogram_accumulate(path, x, n, width, bins, counts, pool);
+  if (guess) {
+    guess->add_to(counts, bins);
+  } else {
+    abs_histogram_accumulate(path, x, n, width, bins, counts, pool);
+  }
   return true;
 }
 

@@ -120,6 +120,11 @@ TEST(stats_paths_match_ref) {
         ref::abs_histogram(x.data(), n, 1.0 / width, bins, want_c.data());
         path.abs_histogram(x.data(), n, 1.0 / width, bins, got_c.data());
         if (fold(want_c, bins) != fold(got_c, bins)) record_failure(__FILE__, __LINE__, where + " kernel histogram");
+        std::vector<uint32_t> fused_c(want_c.size(), 0);
+        path.abs_histogram_min_max(x.data(), n, 1.0 / width, bins, fused_c.data(), &lo, &hi);
+        if (fold(want_c, bins) != fold(fused_c, bins) || !(lo == want_lo && hi == want_hi)) {
+          record_failure(__FILE__, __LINE__, where + " kernel histogram + min/max");
+        }
         // The drivers, threaded, against ref on one thread: bit for bit.
         min_max(ref::kStatsPath, x.data(), n, &want_lo, &want_hi, nullptr);
         min_max(path, x.data(), n, &lo, &hi, &pool3());

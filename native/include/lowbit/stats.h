@@ -45,11 +45,16 @@ struct StatsPath {
   // bin then do not wait on each other) and may drop skipped values into each
   // copy's extra last slot; the caller sums copies and ignores the extra slot.
   void (*abs_histogram)(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts);
+  // abs_histogram and min_max in one pass over x.
+  void (*abs_histogram_min_max)(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts,
+                                float* lo, float* hi);
 };
 
 namespace ref {
 void min_max(const float* x, size_t n, float* lo, float* hi);
 void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts);
+void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts, float* lo,
+                           float* hi);
 extern const StatsPath kStatsPath;
 }  // namespace ref
 
@@ -71,7 +76,8 @@ void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, d
 // skipped; otherwise lo/hi take the batch's extremes, the first nonzero batch
 // sets width = max|x| / bins, a larger max|x| widens the bins by the whole factor
 // ceil(max|x| / (width * bins)) (merging old bins i -> i / factor), then the
-// batch is binned. Returns false (state unchanged) when the batch was skipped,
+// batch is binned (in the same pass as the extremes when the width is already
+// set and the batch fits it). Returns false (state unchanged) when the batch was skipped,
 // or when state[2] is not a usable width (negative, NaN, infinite).
 bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
                        ThreadPool* pool);

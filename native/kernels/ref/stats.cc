@@ -25,7 +25,13 @@ void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, ui
   }
 }
 
-extern const StatsPath kStatsPath = {Isa::kRef, min_max, abs_histogram};
+void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts, float* lo,
+                           float* hi) {
+  min_max(x, n, lo, hi);
+  abs_histogram(x, n, inv_width, bins, counts);
+}
+
+extern const StatsPath kStatsPath = {Isa::kRef, min_max, abs_histogram, abs_histogram_min_max};
 
 }  // namespace ref
 }  // namespace lowbit

@@ -35,7 +35,11 @@ inline uint64x2_t bins_of(float32x2_t v, float64x2_t inv, float64x2_t last) {
   return vcvtq_u64_f64(vminnmq_f64(b, last));
 }
 
-void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts) {
+// The histogram, and with kMinMax the extremes in the same pass (as min_max above).
+template <bool kMinMax>
+void histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts, float* lo, float* hi) {
+  float32x4_t vlo = vdupq_n_f32(std::numeric_limits<float>::infinity());
+  float32x4_t vhi = vdupq_n_f32(-std::numeric_limits<float>::infinity());
   const size_t stride = size_t{bins} + 1;
   uint32_t* c0 = counts;
   uint32_t* c1 = counts + stride;
@@ -46,6 +50,10 @@ void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, ui
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const float32x4_t v = vld1q_f32(x + i);
+    if (kMinMax) {
+      vlo = vminnmq_f32(vlo, v);
+      vhi = vmaxnmq_f32(vhi, v);
+    }
     // Not zero and not NaN (v == v); skipped lanes go to each copy's extra slot.
     const uint32x4_t counted = vandq_u32(vmvnq_u32(vceqzq_f32(v)), vceqq_f32(v, v));
     const uint32x4_t idx = vcombine_u32(vmovn_u64(bins_of(vget_low_f32(v), inv, last)),
@@ -57,11 +65,26 @@ void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, ui
     ++c3[vgetq_lane_u32(pick, 3)];
   }
   ref::abs_histogram(x + i, n - i, inv_width, bins, counts);
+  if (kMinMax) {
+    ref::min_max(x + i, n - i, lo, hi);
+    const float l = vminnmvq_f32(vlo), h = vmaxnmvq_f32(vhi);
+    if (l < *lo) *lo = l;
+    if (h > *hi) *hi = h;
+  }
+}
+
+void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts) {
+  histogram<false>(x, n, inv_width, bins, counts, nullptr, nullptr);
+}
+
+void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts, float* lo,
+                           float* hi) {
+  histogram<true>(x, n, inv_width, bins, counts, lo, hi);
 }
 
 }  // namespace
 
-extern const StatsPath kStatsPath = {Isa::kNeon, min_max, abs_histogram};
+extern const StatsPath kStatsPath = {Isa::kNeon, min_max, abs_histogram, abs_histogram_min_max};
 
 }  // namespace neon
 }  // namespace lowbit

@@ -49,7 +49,11 @@ inline __m128i bins_of(__m256d v, __m256d abs_mask, __m256d inv, __m256d last) {
   return _mm256_cvttpd_epi32(_mm256_min_pd(b, last));
 }
 
-void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts) {
+// The histogram, and with kMinMax the extremes in the same pass (as min_max above).
+template <bool kMinMax>
+void histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts, float* lo, float* hi) {
+  __m256 vlo = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+  __m256 vhi = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   const size_t stride = size_t{bins} + 1;
   uint32_t* c0 = counts;
   uint32_t* c1 = counts + stride;
@@ -63,6 +67,10 @@ void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, ui
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
+    if (kMinMax) {
+      vlo = _mm256_min_ps(v, vlo);
+      vhi = _mm256_max_ps(v, vhi);
+    }
     const __m256 counted = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_OQ);  // not zero, not NaN
     const __m128i a = bins_of(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), abs_mask, inv, last);
     const __m128i b = bins_of(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), abs_mask, inv, last);
@@ -78,11 +86,30 @@ void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, ui
     ++c3[idx[7]];
   }
   ref::abs_histogram(x + i, n - i, inv_width, bins, counts);
+  if (kMinMax) {
+    alignas(32) float l[8], h[8];
+    _mm256_store_ps(l, vlo);
+    _mm256_store_ps(h, vhi);
+    ref::min_max(x + i, n - i, lo, hi);
+    for (int k = 0; k < 8; ++k) {
+      if (l[k] < *lo) *lo = l[k];
+      if (h[k] > *hi) *hi = h[k];
+    }
+  }
+}
+
+void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts) {
+  histogram<false>(x, n, inv_width, bins, counts, nullptr, nullptr);
+}
+
+void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts, float* lo,
+                           float* hi) {
+  histogram<true>(x, n, inv_width, bins, counts, lo, hi);
 }
 
 }  // namespace
 
-extern const StatsPath kStatsPath = {Isa::kAvx2, min_max, abs_histogram};
+extern const StatsPath kStatsPath = {Isa::kAvx2, min_max, abs_histogram, abs_histogram_min_max};
 
 }  // namespace avx2
 }  // namespace lowbit

@@ -49,7 +49,11 @@ inline __m256i bins_of(__m512d v, __m512d inv, __m512d last) {
   return _mm512_cvttpd_epi32(_mm512_min_pd(b, last));
 }
 
-void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts) {
+// The histogram, and with kMinMax the extremes in the same pass (as min_max above).
+template <bool kMinMax>
+void histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts, float* lo, float* hi) {
+  __m512 vlo = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  __m512 vhi = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const size_t stride = size_t{bins} + 1;
   uint32_t* c0 = counts;
   uint32_t* c1 = counts + stride;
@@ -62,6 +66,10 @@ void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, ui
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m512 v = _mm512_loadu_ps(x + i);
+    if (kMinMax) {
+      vlo = _mm512_min_ps(v, vlo);
+      vhi = _mm512_max_ps(v, vhi);
+    }
     const __mmask16 counted = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_OQ);  // not zero, not NaN
     const __m256i a = bins_of(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), inv, last);
     const __m256i b = bins_of(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))), inv, last);
@@ -75,11 +83,30 @@ void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, ui
     }
   }
   ref::abs_histogram(x + i, n - i, inv_width, bins, counts);
+  if (kMinMax) {
+    alignas(64) float l[16], h[16];
+    _mm512_store_ps(l, vlo);
+    _mm512_store_ps(h, vhi);
+    ref::min_max(x + i, n - i, lo, hi);
+    for (int k = 0; k < 16; ++k) {
+      if (l[k] < *lo) *lo = l[k];
+      if (h[k] > *hi) *hi = h[k];
+    }
+  }
+}
+
+void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts) {
+  histogram<false>(x, n, inv_width, bins, counts, nullptr, nullptr);
+}
+
+void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts, float* lo,
+                           float* hi) {
+  histogram<true>(x, n, inv_width, bins, counts, lo, hi);
 }
 
 }  // namespace
 
-extern const StatsPath kStatsPath = {Isa::kAvx512Vnni, min_max, abs_histogram};
+extern const StatsPath kStatsPath = {Isa::kAvx512Vnni, min_max, abs_histogram, abs_histogram_min_max};
 
 }  // namespace avx512
 }  // namespace lowbit
