@@ -169,14 +169,15 @@ export class EntropyObserver extends HistogramObserver {
     let best = n, bestKl = Infinity;
     let tail = 0;
     for (let i = levels; i < n; i++) tail += counts[i];
+    // P and Q for every candidate live in two buffers (the first i entries in use).
+    const p = new Float64Array(n), q = new Float64Array(n);
     for (let i = levels; i <= n; i++) {
       // P: the first i bins, with everything beyond folded into bin i-1.
-      const p = new Float64Array(i);
-      for (let k = 0; k < i; k++) p[k] = counts[k];
+      p.set(counts.subarray(0, i));
       p[i - 1] += tail;
       if (i < n) tail -= counts[i];
       // Q: P's first i bins merged into `levels` groups, spread back over the non-empty bins.
-      const q = new Float64Array(i);
+      q.fill(0, 0, i);
       const per = i / levels;
       for (let j = 0; j < levels; j++) {
         const start = Math.floor(j * per), end = j === levels - 1 ? i : Math.floor((j + 1) * per);
@@ -188,7 +189,7 @@ export class EntropyObserver extends HistogramObserver {
         if (nonzero === 0) continue;
         for (let k = start; k < end; k++) if (counts[k] > 0) q[k] = sum / nonzero;
       }
-      const kl = klDivergence(p, q);
+      const kl = klDivergence(p, q, i);
       if (kl < bestKl) {
         bestKl = kl;
         best = i;
@@ -198,15 +199,16 @@ export class EntropyObserver extends HistogramObserver {
   }
 }
 
-function klDivergence(p: Float64Array, q: Float64Array): number {
+/** KL(P || Q) over the first `length` bins of p and q. */
+function klDivergence(p: Float64Array, q: Float64Array, length: number): number {
   let ps = 0, qs = 0;
-  for (let i = 0; i < p.length; i++) {
+  for (let i = 0; i < length; i++) {
     ps += p[i];
     qs += q[i];
   }
   if (ps === 0 || qs === 0) return Infinity;
   let kl = 0;
-  for (let i = 0; i < p.length; i++) {
+  for (let i = 0; i < length; i++) {
     if (p[i] === 0) continue;
     const pi = p[i] / ps;
     const qi = q[i] / qs;
