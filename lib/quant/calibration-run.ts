@@ -9,7 +9,7 @@
 // inference itself. Statistics do not depend on element order, so they are taken
 // in whatever layout the runtime keeps a value, and only a few bytes per
 // activation (min/max) or its histogram state leave the run.
-import { fail } from '../errors';
+import { fail, LowbitError } from '../errors';
 import { describeNode, Graph } from '../graph/ir';
 import { optimize } from '../graph/passes';
 import { absHistogramAddInto, minMaxInto } from '../ops/stats';
@@ -19,13 +19,13 @@ import { Plan, Planner } from '../runtime/planner';
 import type { Feeds } from '../runtime/session';
 import type { RtValue } from '../runtime/value';
 import { Tensor } from '../tensor/tensor';
-import { HistogramObserver, isExtremesObserver, Observer } from './observers';
+import { ExtremesObserver, HistogramObserver, isExtremesObserver, Observer } from './observers';
 
 /** Where one observer's batch statistics come from. */
 type Sink =
-  | { kind: 'extremes'; observer: Observer & { observeExtremes(lo: number, hi: number): void }; value: string; out: Float32Array }
-  | { kind: 'histogram'; observer: HistogramObserver; value: string; state: Uint8Array }
-  | { kind: 'values'; observer: Observer; value: string; out: Float32Array }
+  | { kind: 'extremes'; observer: ExtremesObserver; out: Float32Array }
+  | { kind: 'histogram'; observer: HistogramObserver }
+  | { kind: 'values'; observer: Observer; out: Float32Array }
   | { kind: 'constant'; observer: Observer; data: Float32Array };
 
 interface CalibrationPlan {
@@ -114,20 +114,20 @@ export class CalibrationRun {
         stateArrays.push(state);
         outNames.push(sv.name);
         outArrays.push(state);
-        sinks.push({ kind: 'histogram', observer, value: name, state });
+        sinks.push({ kind: 'histogram', observer });
       } else if (isExtremesObserver(observer)) {
         const out = p.output(`${name}#minmax`, 'float32', [2]);
         p.step(`min_max ${name}`, [v], [out], (ins, outs, program) => minMaxInto(ins[0], outs[0], program));
         const data = new Float32Array(2);
         outNames.push(out.name);
         outArrays.push(data);
-        sinks.push({ kind: 'extremes', observer, value: name, out: data });
+        sinks.push({ kind: 'extremes', observer, out: data });
       } else {
         // Any other observer gets the values (in the runtime's layout: same multiset).
         const data = new Float32Array(v.shape.reduce((a, b) => a * b, 1));
         outNames.push(name);
         outArrays.push(data);
-        sinks.push({ kind: 'values', observer, value: name, out: data });
+        sinks.push({ kind: 'values', observer, out: data });
       }
     };
     for (const info of g.inputs) observe(info.name);
@@ -138,7 +138,12 @@ export class CalibrationRun {
         if (!v) fail('E_MODEL_INVALID', `${describeNode(node)} reads '${name}', which nothing produces`);
         return v;
       });
-      handlerFor(node)!(p, node, inputs);
+      try {
+        handlerFor(node)!(p, node, inputs);
+      } catch (err) {
+        if (err instanceof LowbitError && !err.message.includes(node.name)) throw new LowbitError(err.code, `${describeNode(node)}: ${err.message}`);
+        throw err;
+      }
       for (const out of node.outputs) observe(out);
     }
     const plan = p.finish([...this.inputNames, ...stateNames], outNames);
