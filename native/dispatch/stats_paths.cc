@@ -106,10 +106,12 @@ struct PieceCounts {
   PieceCounts(size_t p, uint32_t bins) : pieces(p), stride(size_t{bins} + 1), data(p * kHistogramCopies * stride, 0) {}
   uint32_t* piece(size_t p) { return data.data() + p * kHistogramCopies * stride; }
   // Integer counts: the order of these sums cannot change a result.
+  // A piece's copies sum in uint32 first: a piece bins at most kStatsMaxKernelElements values.
   void add_to(double* counts, uint32_t bins) const {
-    for (size_t c = 0; c < pieces * kHistogramCopies; ++c) {
-      const uint32_t* copy = data.data() + c * stride;
-      for (uint32_t b = 0; b < bins; ++b) counts[b] += copy[b];
+    static_assert(kHistogramCopies == 4, "add_to sums four copies");
+    for (size_t p = 0; p < pieces; ++p) {
+      const uint32_t* c = data.data() + p * kHistogramCopies * stride;
+      for (uint32_t b = 0; b < bins; ++b) counts[b] += c[b] + c[stride + b] + c[2 * stride + b] + c[3 * stride + b];
     }
   }
 };

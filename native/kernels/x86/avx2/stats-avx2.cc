@@ -3,6 +3,7 @@
 // floor, clamp to the last bin; so every index equals abs_bin_index().
 #include <immintrin.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "lowbit/stats.h"
@@ -42,6 +43,8 @@ void min_max(const float* x, size_t n, float* lo, float* hi) {
   *hi = rh;
 }
 
+constexpr size_t kHistogramBlock = 256;
+
 // Four doubles' bin indices: floor(|v| * inv), clamped to last (NaN lanes
 // clamp too; they are masked out by the caller).
 inline __m128i bins_of(__m256d v, __m256d abs_mask, __m256d inv, __m256d last) {
@@ -63,27 +66,31 @@ void histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32
   const __m256d last = _mm256_set1_pd(static_cast<double>(bins - 1));
   const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
   const __m256i skip = _mm256_set1_epi32(static_cast<int>(bins));  // each copy's extra slot
-  alignas(32) uint32_t idx[8];
+  // Indices for a block first, then the increments: a scalar load right after the
+  // vector store of its index would wait on store forwarding.
+  alignas(32) uint32_t idx[kHistogramBlock];
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 v = _mm256_loadu_ps(x + i);
-    if (kMinMax) {
-      vlo = _mm256_min_ps(v, vlo);
-      vhi = _mm256_max_ps(v, vhi);
+  while (n - i >= 8) {
+    const size_t m = std::min(kHistogramBlock, (n - i) & ~size_t{7});
+    for (size_t j = 0; j < m; j += 8) {
+      const __m256 v = _mm256_loadu_ps(x + i + j);
+      if (kMinMax) {
+        vlo = _mm256_min_ps(v, vlo);
+        vhi = _mm256_max_ps(v, vhi);
+      }
+      const __m256 counted = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_OQ);  // not zero, not NaN
+      const __m128i a = bins_of(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), abs_mask, inv, last);
+      const __m128i b = bins_of(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), abs_mask, inv, last);
+      const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(idx + j), _mm256_blendv_epi8(skip, both, _mm256_castps_si256(counted)));
     }
-    const __m256 counted = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_OQ);  // not zero, not NaN
-    const __m128i a = bins_of(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), abs_mask, inv, last);
-    const __m128i b = bins_of(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), abs_mask, inv, last);
-    const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(idx), _mm256_blendv_epi8(skip, both, _mm256_castps_si256(counted)));
-    ++c0[idx[0]];
-    ++c1[idx[1]];
-    ++c2[idx[2]];
-    ++c3[idx[3]];
-    ++c0[idx[4]];
-    ++c1[idx[5]];
-    ++c2[idx[6]];
-    ++c3[idx[7]];
+    for (size_t j = 0; j < m; j += 4) {
+      ++c0[idx[j]];
+      ++c1[idx[j + 1]];
+      ++c2[idx[j + 2]];
+      ++c3[idx[j + 3]];
+    }
+    i += m;
   }
   ref::abs_histogram(x + i, n - i, inv_width, bins, counts);
   if (kMinMax) {
