@@ -369,4 +369,9 @@ export interface Binding {
   /** QLinearGlobalAveragePool: x [n, c, spatial] (nchw) or [n, spatial, c] (nhwc) -> [n, c]; scales [sx, sy], zeroPoints [zx, zy]. */
   qglobalAveragePool(layout: NativeLayout, x: Operand<Bytes>, out: Operand<Bytes>, n: number, c: number, spatial: number,
                      scales: Float32Array, zeroPoints: readonly number[], outRange: readonly number[], program?: NativeProgram): void;
+  /** Calibration statistics (native/include/lowbit/stats.h): out = [min, max] of x, NaN ignored. */
+  minMax(x: Operand<Float32Array>, count: number, out: Operand<Float32Array>, program?: NativeProgram): void;
+  /** One batch into a growing |x| histogram; state [lo, hi, width, counts...] (a uint8 slot of its bytes when recording). */
+  absHistogramAdd(x: Operand<Float32Array>, count: number, state: Float64Array | NativeSlot, bins: number,
+                  program?: NativeProgram): void;
 }

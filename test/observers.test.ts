@@ -4,7 +4,81 @@ import { strict as assert } from 'node:assert';
 import { LowbitError } from '../lib/errors';
 import { AbsHistogram, EntropyObserver, makeObserver, MinMaxObserver, MovingAverageMinMaxObserver, MseObserver, PercentileObserver } from '../lib/quant/observers';
 import { activationParams, quantizeWeights, sqnr } from '../lib/quant/scheme';
+import { defaultModelPath } from '../lib/cli/default-job';
+import { exportModel } from '../lib/graph/export';
+import { importModelFile } from '../lib/graph/import';
+import { foldBatchNorm, matchHardSwish, removeDeadNodes } from '../lib/graph/passes';
+import { upgradeOpset } from '../lib/graph/upgrade';
+import { absHistogramAdd, absHistogramAddInto, absHistogramState, minMax, minMaxInto } from '../lib/ops/stats';
+import { Program } from '../lib/ops/program';
+import { batchOf, renderTextLines } from '../lib/quant/data/textlines';
+import { quantizeStaticDetailed } from '../lib/quant/static';
+import { Session } from '../lib/runtime/session';
+import { Tensor } from '../lib/tensor/tensor';
 import { Rng } from './helpers/random';
+
+/** The JavaScript the native statistics replaced, kept as the reference: a left-to-right scan. */
+function jsExtremes(x: Float32Array): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** The JavaScript AbsHistogram.add the native one replaced (same fields). */
+class JsAbsHistogram {
+  readonly counts: Float64Array;
+  width = 0;
+  lo = Infinity;
+  hi = -Infinity;
+  constructor(readonly bins: number) {
+    this.counts = new Float64Array(bins);
+  }
+  add(x: Float32Array): void {
+    const [lo, hi] = jsExtremes(x);
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
+    this.lo = Math.min(this.lo, lo);
+    this.hi = Math.max(this.hi, hi);
+    const maxAbs = Math.max(Math.abs(lo), Math.abs(hi));
+    if (maxAbs === 0) return;
+    if (this.width === 0) this.width = maxAbs / this.bins;
+    if (maxAbs > this.width * this.bins) {
+      const factor = Math.ceil(maxAbs / (this.width * this.bins));
+      const merged = new Float64Array(this.bins);
+      for (let i = 0; i < this.bins; i++) merged[Math.floor(i / factor)] += this.counts[i];
+      this.counts.set(merged);
+      this.width *= factor;
+    }
+    const inv = 1 / this.width, last = this.bins - 1, c = this.counts;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      if (v === 0) continue;
+      const b = Math.floor(Math.abs(v) * inv);
+      c[b > last ? last : b]++;
+    }
+  }
+}
+
+/** Batches that exercise every branch: growing and shrinking ranges, NaN, infinities, ±0, ReLU-like halves. */
+function awkwardBatches(seed: number): Float32Array[] {
+  const rng = new Rng(seed);
+  const scales = [1, 0.25, 3, 3.01, 50, 1e-3, 700, 2];
+  return scales.map((scale, b) => {
+    const x = new Float32Array(rng.int(1, 70000));
+    for (let i = 0; i < x.length; i++) {
+      const r = rng.next();
+      x[i] = r < 0.05 ? 0 : r < 0.07 ? -0 : (rng.next() * 2 - 1) * scale;
+      if (b % 3 === 1 && x[i] < 0) x[i] = 0;
+    }
+    if (b === 2) x[x.length >> 1] = NaN;
+    if (b === 4) x[0] = Infinity;
+    if (b === 5) x[x.length - 1] = -Infinity;
+    return x;
+  });
+}
 
 /** Quantize-dequantize x with the observer's range (uint8, asymmetric). */
 function fakeQuant(x: Float32Array, range: [number, number]): Float32Array {
@@ -86,8 +160,126 @@ describe('observers', () => {
     }
   });
 
+  it('entropy (KL) by hand: 4 bins, 2 levels, counts [4, 2, 1, 1]', () => {
+    // width 1. Candidates: i=2: P [4,4] Q [4,2], KL 0.0589; i=3: P [4,2,2] Q [4,1.5,1.5], KL 0.0103;
+    // i=4: P [4,2,1,1] Q [3,3,1,1], KL 0.0425. Best i=3: threshold (3 + 0.5) * width.
+    const o = new EntropyObserver(2, 4);
+    o.observe(Float32Array.from([0.5, 0.5, 0.5, 0.5, 1.5, 1.5, 2.5, 4]));
+    assert.deepEqual(Array.from(o.histogram.counts), [4, 2, 1, 1]);
+    assert.equal(o.threshold(), 3.5);
+    assert.deepEqual(o.range(), [0, 3.5]);
+  });
+
+  it('MSE by hand: 12 bins, 4 levels, 100 values in bin 0 and 2 in bin 11', () => {
+    // width 1, unsigned: 3 steps. T=8: 100 * (8/3)^2/12 + 2 * (11.5 - 8)^2 = 59.26 + 24.5 = 83.76;
+    // T=12: 100 * 4^2/12 + 2 * 4^2/12 = 136. Best T=8 (the two outliers are clipped).
+    const o = new MseObserver(4, 12);
+    o.observe(Float32Array.from([...Array(100).fill(0.5), 11.5, 12]));
+    assert.equal(o.histogram.counts[0], 100);
+    assert.equal(o.histogram.counts[11], 2);
+    assert.equal(o.threshold(), 8);
+    assert.deepEqual(o.range(), [0, 8]);
+  });
+
+  it('native statistics equal the JavaScript loops they replaced, bit for bit (NaN, ±inf, ±0, growth)', () => {
+    for (const seed of [1, 2, 3]) {
+      const batches = awkwardBatches(seed);
+      for (const x of batches) {
+        const [lo, hi] = minMax(x), [wlo, whi] = jsExtremes(x);
+        assert.ok(Object.is(lo, wlo) && Object.is(hi, whi), `minMax [${lo}, ${hi}] vs [${wlo}, ${whi}]`);
+      }
+      for (const bins of [1, 7, 2048]) {
+        const h = new AbsHistogram(bins), want = new JsAbsHistogram(bins);
+        for (const x of batches) {
+          h.add(x);
+          want.add(x);
+          assert.ok(Object.is(h.lo, want.lo) && Object.is(h.hi, want.hi) && h.width === want.width, `bins ${bins}: lo/hi/width`);
+          assert.deepEqual(h.counts, want.counts);
+        }
+      }
+      // Whole observers: the same ranges as observers fed by the JavaScript reference.
+      for (const method of ['minmax', 'moving-average', 'percentile', 'entropy', 'mse'] as const) {
+        const o = makeObserver(method, { bins: 512 }), ref = makeObserver(method, { bins: 512 });
+        for (const x of batches) {
+          o.observe(x);
+          if (ref instanceof MinMaxObserver || ref instanceof MovingAverageMinMaxObserver) {
+            ref.observeExtremes(...jsExtremes(x));
+          } else {
+            const h = (ref as PercentileObserver).histogram, j = new JsAbsHistogram(512);
+            j.counts.set(h.counts);
+            [j.width, j.lo, j.hi] = [h.width, h.lo, h.hi];
+            j.add(x);
+            h.counts.set(j.counts);
+            [h.width, h.lo, h.hi] = [j.width, j.lo, j.hi];
+          }
+        }
+        const [a, b] = [o.range(), ref.range()];
+        assert.ok(Object.is(a[0], b[0]) && Object.is(a[1], b[1]), `${method}: [${a}] vs [${b}]`);
+      }
+    }
+  });
+
+  it('statistics steps recorded into a Program give what the immediate calls give', () => {
+    const x = awkwardBatches(9)[0];
+    const program = new Program(1024 + x.byteLength);
+    const xSlot = { dtype: 'float32' as const, shape: [x.length], ref: 1024 };
+    const mmSlot = { dtype: 'float32' as const, shape: [2], ref: 0 };
+    const state = absHistogramState(61), bytes = new Uint8Array(state.buffer);
+    const stSlot = { dtype: 'uint8' as const, shape: [bytes.length], ref: 64 };
+    minMaxInto(xSlot, mmSlot, program);
+    absHistogramAddInto(xSlot, stSlot, 61, program);
+    const mm = new Float32Array(2);
+    program.runSync([x, bytes], [1024, 64], [mm, bytes], [0, 64]);
+    program.runSync([x, bytes], [1024, 64], [mm, bytes], [0, 64]);
+    const want = absHistogramState(61);
+    absHistogramAdd(x, want, 61);
+    absHistogramAdd(x, want, 61);
+    assert.deepEqual(Array.from(mm), minMax(x));
+    assert.deepEqual(state, want);
+  });
+
+  it('statistics ops reject bad arguments with LowbitErrors', () => {
+    const isErr = (code: string) => (e: unknown) => e instanceof LowbitError && e.code === code;
+    assert.throws(() => absHistogramState(0), isErr('E_RANGE'));
+    assert.throws(() => absHistogramAdd(new Float32Array(4), absHistogramState(8), 9), isErr('E_SHAPE'));
+    const bad = absHistogramState(8);
+    bad[2] = -1;
+    assert.throws(() => absHistogramAdd(new Float32Array(4), bad, 8), (e: unknown) => isErr('E_RANGE')(e) && /width/.test((e as Error).message));
+    assert.throws(() => minMaxInto(new Tensor('int32', new Int32Array(2), [2]), new Tensor('float32', new Float32Array(2), [2])), isErr('E_DTYPE'));
+    assert.throws(() => minMaxInto(new Tensor('float32', new Float32Array(2), [2]), new Tensor('float32', new Float32Array(3), [3])), isErr('E_SHAPE'));
+  });
+
   it('rejects an unknown method', () => {
     assert.throws(() => makeObserver('nope' as 'minmax'), (e: unknown) => e instanceof LowbitError && e.code === 'E_ARG' && /nope/.test(e.message));
+  });
+});
+
+describe('calibration inside the fp32 run', () => {
+  it('chooses the ranges that observing every activation of a Session run chooses', async function () {
+    this.timeout(300000);
+    const lines = renderTextLines(8, { seed: 3 });
+    const calibration = [0, 1].map((i) => ({ x: new Tensor('float32', batchOf(lines.slice(4 * i, 4 * i + 4)), [4, 3, 48, 192]) }));
+    // The graph calibrate() sees, run the way it used to be: every activation an extra output.
+    const g = importModelFile(defaultModelPath());
+    foldBatchNorm(g);
+    upgradeOpset(g, 14);
+    matchHardSwish(g);
+    removeDeadNodes(g);
+    let session: Session | undefined;
+    for (const method of ['moving-average', 'entropy'] as const) {
+      const q = await quantizeStaticDetailed(defaultModelPath(), { calibration, method });
+      const names = q.activations.map((a) => a.name);
+      session ??= Session.createSync(exportModel(g), { outputs: names });
+      const observers = names.map(() => makeObserver(method));
+      for (const feeds of calibration) {
+        const r = await session.run(feeds);
+        names.forEach((n, i) => observers[i].observe(r[n].data as Float32Array));
+      }
+      names.forEach((n, i) => {
+        const [a, b] = [q.activations[i].range, observers[i].range()];
+        assert.ok(Object.is(a[0], b[0]) && Object.is(a[1], b[1]), `${method} ${n}: [${a}] vs [${b}]`);
+      });
+    }
   });
 });
 

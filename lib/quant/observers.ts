@@ -2,7 +2,13 @@
 // choose its clipping range. Min-max and its moving average look at extremes;
 // the histogram observers (percentile, KL entropy as in TensorRT, MSE) look at
 // the distribution, so a few outliers do not stretch the range.
+//
+// The per-value work (min/max, binning) is native (lib/ops/stats.ts), with the
+// same arithmetic as the JavaScript loops it replaced, so ranges are unchanged.
+// NaN values are ignored. Calibration can also compute a batch's statistics
+// inside the model's run (observeExtremes, AbsHistogram.state): see calibrate().
 import { fail } from '../errors';
+import { absHistogramAdd, absHistogramState, ABS_HISTOGRAM_HEADER, minMax } from '../ops/stats';
 
 export type CalibrationMethod = 'minmax' | 'moving-average' | 'percentile' | 'entropy' | 'mse';
 
@@ -12,14 +18,14 @@ export interface Observer {
   range(): [number, number];
 }
 
-function extremes(x: Float32Array): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
+/** An observer that needs only each batch's min and max. */
+export interface ExtremesObserver extends Observer {
+  /** A batch whose least and greatest values (NaN ignored) are lo and hi. */
+  observeExtremes(lo: number, hi: number): void;
+}
+
+export function isExtremesObserver(o: Observer): o is ExtremesObserver {
+  return typeof (o as Partial<ExtremesObserver>).observeExtremes === 'function';
 }
 
 function withZero(lo: number, hi: number): [number, number] {
@@ -27,11 +33,14 @@ function withZero(lo: number, hi: number): [number, number] {
   return [Math.min(lo, 0), Math.max(hi, 0)];
 }
 
-export class MinMaxObserver implements Observer {
+export class MinMaxObserver implements ExtremesObserver {
   protected lo = Infinity;
   protected hi = -Infinity;
   observe(x: Float32Array): void {
-    const [lo, hi] = extremes(x);
+    const [lo, hi] = minMax(x);
+    this.observeExtremes(lo, hi);
+  }
+  observeExtremes(lo: number, hi: number): void {
     this.lo = Math.min(this.lo, lo);
     this.hi = Math.max(this.hi, hi);
   }
@@ -41,14 +50,17 @@ export class MinMaxObserver implements Observer {
 }
 
 /** Exponential moving average of each batch's min and max (PyTorch's MovingAverageMinMaxObserver). */
-export class MovingAverageMinMaxObserver implements Observer {
+export class MovingAverageMinMaxObserver implements ExtremesObserver {
   private lo = NaN;
   private hi = NaN;
   constructor(private readonly averagingConstant = 0.01) {
     if (!(averagingConstant > 0 && averagingConstant <= 1)) fail('E_RANGE', `averagingConstant must be in (0, 1], got ${averagingConstant}`);
   }
   observe(x: Float32Array): void {
-    const [lo, hi] = extremes(x);
+    const [lo, hi] = minMax(x);
+    this.observeExtremes(lo, hi);
+  }
+  observeExtremes(lo: number, hi: number): void {
     if (Number.isNaN(this.lo)) {
       this.lo = lo;
       this.hi = hi;
@@ -66,42 +78,33 @@ export class MovingAverageMinMaxObserver implements Observer {
 /**
  * A histogram of |x| over [0, maxAbs] with a fixed number of bins. When a batch
  * has a larger |x|, the histogram grows by whole multiples of its width and old
- * bins merge, so batches combine without keeping data.
+ * bins merge, so batches combine without keeping data. Exact zeros (half of a
+ * ReLU output) are representable under any range: they stay out of the
+ * histogram so they do not sway the threshold search. A batch holding an
+ * infinity is skipped.
  */
 export class AbsHistogram {
+  /** [lo, hi, width, counts...]: what lib/ops/stats.ts absHistogramAdd updates. */
+  readonly state: Float64Array;
   readonly counts: Float64Array;
-  width = 0;
-  lo = Infinity;
-  hi = -Infinity;
 
   constructor(readonly bins = 2048) {
-    this.counts = new Float64Array(bins);
+    this.state = absHistogramState(bins);
+    this.counts = this.state.subarray(ABS_HISTOGRAM_HEADER);
   }
 
+  /** The least value seen (Infinity before any). */
+  get lo(): number { return this.state[0]; }
+  set lo(v: number) { this.state[0] = v; }
+  /** The greatest value seen (-Infinity before any). */
+  get hi(): number { return this.state[1]; }
+  set hi(v: number) { this.state[1] = v; }
+  /** The width of a bin (0 until a batch with a nonzero value). */
+  get width(): number { return this.state[2]; }
+  set width(v: number) { this.state[2] = v; }
+
   add(x: Float32Array): void {
-    const [lo, hi] = extremes(x);
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
-    this.lo = Math.min(this.lo, lo);
-    this.hi = Math.max(this.hi, hi);
-    const maxAbs = Math.max(Math.abs(lo), Math.abs(hi));
-    if (maxAbs === 0) return;
-    if (this.width === 0) this.width = maxAbs / this.bins;
-    if (maxAbs > this.width * this.bins) {
-      const factor = Math.ceil(maxAbs / (this.width * this.bins));
-      const merged = new Float64Array(this.bins);
-      for (let i = 0; i < this.bins; i++) merged[Math.floor(i / factor)] += this.counts[i];
-      this.counts.set(merged);
-      this.width *= factor;
-    }
-    // Exact zeros (half of a ReLU output) are representable under any range:
-    // they stay out of the histogram so they do not sway the threshold search.
-    const inv = 1 / this.width, last = this.bins - 1, c = this.counts;
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      if (v === 0) continue;
-      const b = Math.floor(Math.abs(v) * inv);
-      c[b > last ? last : b]++;
-    }
+    absHistogramAdd(x, this.state, this.bins);
   }
 
   total(): number {
@@ -116,7 +119,8 @@ export class AbsHistogram {
   }
 }
 
-abstract class HistogramObserver implements Observer {
+/** An observer that chooses its range from an AbsHistogram of every batch. */
+export abstract class HistogramObserver implements Observer {
   readonly histogram: AbsHistogram;
   constructor(bins: number) {
     this.histogram = new AbsHistogram(bins);
@@ -165,14 +169,15 @@ export class EntropyObserver extends HistogramObserver {
     let best = n, bestKl = Infinity;
     let tail = 0;
     for (let i = levels; i < n; i++) tail += counts[i];
+    // P and Q for every candidate live in two buffers (the first i entries in use).
+    const p = new Float64Array(n), q = new Float64Array(n);
     for (let i = levels; i <= n; i++) {
       // P: the first i bins, with everything beyond folded into bin i-1.
-      const p = new Float64Array(i);
-      for (let k = 0; k < i; k++) p[k] = counts[k];
+      p.set(counts.subarray(0, i));
       p[i - 1] += tail;
       if (i < n) tail -= counts[i];
       // Q: P's first i bins merged into `levels` groups, spread back over the non-empty bins.
-      const q = new Float64Array(i);
+      q.fill(0, 0, i);
       const per = i / levels;
       for (let j = 0; j < levels; j++) {
         const start = Math.floor(j * per), end = j === levels - 1 ? i : Math.floor((j + 1) * per);
@@ -184,7 +189,7 @@ export class EntropyObserver extends HistogramObserver {
         if (nonzero === 0) continue;
         for (let k = start; k < end; k++) if (counts[k] > 0) q[k] = sum / nonzero;
       }
-      const kl = klDivergence(p, q);
+      const kl = klDivergence(p, q, i);
       if (kl < bestKl) {
         bestKl = kl;
         best = i;
@@ -194,15 +199,16 @@ export class EntropyObserver extends HistogramObserver {
   }
 }
 
-function klDivergence(p: Float64Array, q: Float64Array): number {
+/** KL(P || Q) over the first `length` bins of p and q. */
+function klDivergence(p: Float64Array, q: Float64Array, length: number): number {
   let ps = 0, qs = 0;
-  for (let i = 0; i < p.length; i++) {
+  for (let i = 0; i < length; i++) {
     ps += p[i];
     qs += q[i];
   }
   if (ps === 0 || qs === 0) return Infinity;
   let kl = 0;
-  for (let i = 0; i < p.length; i++) {
+  for (let i = 0; i < length; i++) {
     if (p[i] === 0) continue;
     const pi = p[i] / ps;
     const qi = q[i] / qs;

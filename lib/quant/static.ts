@@ -9,6 +9,7 @@ import { attrInt, Graph, Node } from '../graph/ir';
 import { foldBatchNorm, matchHardSwish, removeDeadNodes } from '../graph/passes';
 import { upgradeOpset } from '../graph/upgrade';
 import { Session, type Feeds } from '../runtime/session';
+import { CalibrationRun } from './calibration-run';
 import { Tensor } from '../tensor/tensor';
 import { CalibrationMethod, makeObserver, Observer, ObserverOptions } from './observers';
 import { ActivationType, activationParams, QParams, quantizeWeights, roundHalfEven, sqnr } from './scheme';
@@ -125,15 +126,12 @@ function plan(g: Graph, o: StaticOptions): { nodes: Node[]; activations: string[
 
 async function calibrate(graph: Graph, activations: string[], o: StaticOptions): Promise<{ observers: Map<string, Observer>; batches: number; ms: number }> {
   const start = Date.now();
-  const session = Session.createSync(exportModel(graph), { outputs: activations });
   const observers = new Map(activations.map((a) => [a, makeObserver(o.method ?? 'minmax', o)]));
+  // Statistics are taken inside the fp32 run (calibration-run.ts), on a copy of the graph.
+  const run = new CalibrationRun(importModel(exportModel(graph)), observers);
   let batches = 0;
   for await (const feeds of o.calibration as AsyncIterable<Feeds>) {
-    const r = await session.run(feeds);
-    for (const [name, obs] of observers) {
-      const t = r[name];
-      if (t && t.dtype === 'float32') obs.observe(t.data as Float32Array);
-    }
+    await run.run(feeds);
     batches++;
     o.onProgress?.(batches);
   }

@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_layout(env, exports);
   register_int4(env, exports);
   register_qelementwise(env, exports);
+  register_stats(env, exports);
   return exports;
 }
 

@@ -15,4 +15,5 @@ void register_pool(Napi::Env env, Napi::Object exports);
 void register_layout(Napi::Env env, Napi::Object exports);
 void register_int4(Napi::Env env, Napi::Object exports);
 void register_qelementwise(Napi::Env env, Napi::Object exports);
+void register_stats(Napi::Env env, Napi::Object exports);
 }  // namespace lowbit_addon

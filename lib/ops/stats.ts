@@ -1,0 +1,83 @@
+// Calibration statistics over float32 activations, computed natively
+// (native/include/lowbit/stats.h) with the exact arithmetic of the JavaScript
+// observers they replace:
+//  - minMax: the least and greatest value, NaN ignored; a zero extreme has the
+//    sign of the first zero (as a `v < lo` scan finds it).
+//  - absHistogramAdd: one batch into a growing histogram of |x|, kept in a
+//    Float64Array state [lo, hi, width, counts[bins]] (counts are exact integers
+//    up to 2^53). The bin of v is floor(|v| * (1 / width)) in double precision,
+//    clamped to the last bin; exact zeros and NaN are not counted.
+// Both run now on Tensors or record a step into a Program on Slots, so a
+// calibration run can collect them next to the step that made each activation.
+import { fail } from '../errors';
+import { native } from '../native';
+import { Tensor } from '../tensor/tensor';
+import { expectOut, invoke, native_, operandInfo } from './operand';
+import { isSlot, Operand, Program, Slot } from './program';
+
+/** The words of an |x| histogram state before its counts: lo, hi, width. */
+export const ABS_HISTOGRAM_HEADER = 3;
+/** The most bins an |x| histogram may have. */
+export const ABS_HISTOGRAM_MAX_BINS = 2 ** 24;
+
+/** [min, max] of x, NaN ignored; [Infinity, -Infinity] when x holds no number. */
+export function minMax(x: Float32Array | Tensor): [number, number] {
+  const t = x instanceof Float32Array ? new Tensor('float32', x, [x.length]) : x;
+  const out = new Tensor('float32', new Float32Array(2), [2]);
+  minMaxInto(t, out);
+  return [out.data[0], out.data[1]];
+}
+
+/** out (float32, shape [2]) = [min, max] of x. */
+export function minMaxInto(x: Operand, out: Operand, program?: Program): void {
+  const xi = operandInfo(x, 'minMax', 'x', ['float32']);
+  expectOut(out, 'minMax', 'float32', [2]);
+  invoke(native.minMax, [native_(x), xi.size, native_(out)], program);
+}
+
+function checkBins(bins: unknown, op: string): number {
+  if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 1 || bins > ABS_HISTOGRAM_MAX_BINS) {
+    fail('E_RANGE', `${op}: bins must be an integer in [1, ${ABS_HISTOGRAM_MAX_BINS}], got ${String(bins)}`);
+  }
+  return bins;
+}
+
+/** A fresh |x| histogram state: lo = Infinity, hi = -Infinity, width 0 (no data yet), zero counts. */
+export function absHistogramState(bins: number): Float64Array {
+  const s = new Float64Array(ABS_HISTOGRAM_HEADER + checkBins(bins, 'absHistogramState'));
+  s[0] = Infinity;
+  s[1] = -Infinity;
+  return s;
+}
+
+/**
+ * Adds one batch to an |x| histogram of `bins` bins (the observers'
+ * AbsHistogram.add): a batch with an infinite value is skipped; otherwise lo/hi
+ * take its extremes, the first nonzero batch sets width = max|x| / bins, and a
+ * larger max|x| widens the bins by the whole factor ceil(max|x| / (width * bins)),
+ * merging old bin i into i / factor, before the batch is binned.
+ *
+ * state: the Float64Array from absHistogramState() when running now; when
+ * recording, a uint8 Slot of its bytes (8 * (3 + bins)), which the caller copies
+ * into the run and back out.
+ */
+export function absHistogramAddInto(x: Operand, state: Float64Array | Slot, bins: number, program?: Program): void {
+  const op = 'absHistogramAdd';
+  const xi = operandInfo(x, op, 'x', ['float32']);
+  checkBins(bins, op);
+  const words = ABS_HISTOGRAM_HEADER + bins;
+  if (state instanceof Float64Array) {
+    if (state.length !== words) fail('E_SHAPE', `${op}: state must have ${words} elements (3 + bins), got ${state.length}`);
+  } else if (isSlot(state)) {
+    const si = operandInfo(state, op, 'state', ['uint8']);
+    if (si.size !== 8 * words) fail('E_SHAPE', `${op}: the state slot must hold ${8 * words} bytes (8 * (3 + bins)), got ${si.size}`);
+  } else {
+    fail('E_ARG', `${op}: state must be a Float64Array (absHistogramState) or a uint8 Slot of its bytes`);
+  }
+  invoke(native.absHistogramAdd, [native_(x), xi.size, state, bins], program);
+}
+
+/** absHistogramAddInto on a Float32Array, now. */
+export function absHistogramAdd(x: Float32Array, state: Float64Array, bins: number): void {
+  absHistogramAddInto(new Tensor('float32', x, [x.length]), state, bins);
+}

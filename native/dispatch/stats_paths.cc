@@ -1,0 +1,195 @@
+// The table of compiled statistics paths (avxvnni -> avx2, amx -> avx512,
+// neondot -> neon) and the drivers that split a buffer over the thread pool and
+// combine the pieces so that the result never depends on the split.
+#include "lowbit/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "../kernels/ops-parallel.h"
+#include "lowbit/thread_pool.h"
+
+namespace lowbit {
+
+#if LOWBIT_HAVE_AVX2
+namespace avx2 { extern const StatsPath kStatsPath; }
+#endif
+#if LOWBIT_HAVE_AVX512VNNI
+namespace avx512 { extern const StatsPath kStatsPath; }
+#endif
+#if LOWBIT_HAVE_NEON
+namespace neon { extern const StatsPath kStatsPath; }
+#endif
+
+const StatsPath& stats_path(Isa isa) {
+  switch (isa) {
+#if LOWBIT_HAVE_AVX2
+    case Isa::kAvx2:
+    case Isa::kAvxVnni:
+      if (cpu_supports(Isa::kAvx2)) return avx2::kStatsPath;
+      break;
+#endif
+#if LOWBIT_HAVE_AVX512VNNI
+    case Isa::kAvx512Vnni:
+    case Isa::kAmx:
+      if (cpu_supports(Isa::kAvx512Vnni)) return avx512::kStatsPath;
+      break;
+#endif
+#if LOWBIT_HAVE_NEON
+    case Isa::kNeon:
+    case Isa::kNeonDot:
+      if (cpu_supports(Isa::kNeon)) return neon::kStatsPath;
+      break;
+#endif
+    default: break;
+  }
+  return ref::kStatsPath;
+}
+
+namespace {
+
+// Work pieces for one buffer: one per thread once there is enough work to pay
+// for the hand-off, and none longer than kStatsMaxKernelElements (a kernel's
+// uint32 counts cannot overflow). Binning costs ~2-3 ns per value on one
+// thread, min/max ~0.1 ns, so the histogram splits at shorter lengths.
+constexpr size_t kHistogramParallelElements = size_t{1} << 15;
+
+size_t pieces_for(size_t n, ThreadPool* pool, size_t parallel_from) {
+  const size_t threads = pool == nullptr || n < parallel_from ? 1 : pool->threads();
+  size_t pieces = std::min(threads, (n + kElementwiseChunk - 1) / kElementwiseChunk);
+  pieces = std::max(pieces, (n + kStatsMaxKernelElements - 1) / kStatsMaxKernelElements);
+  return std::max<size_t>(pieces, 1);
+}
+
+template <typename F>
+void for_pieces(size_t pieces, ThreadPool* pool, size_t n, const F& f) {
+  if (pieces == 1) {
+    f(size_t{0});
+    return;
+  }
+  pool->parallel_for(pieces, f, n >= kWakeElements / 8);
+}
+
+// JavaScript's Math.min / Math.max on non-NaN numbers: -0 is below +0.
+double js_min(double a, double b) { return a < b || (a == b && std::signbit(a)) ? a : b; }
+double js_max(double a, double b) { return a > b || (a == b && !std::signbit(a)) ? a : b; }
+
+// Least and greatest of per-piece extremes, then the sign of a zero extreme:
+// a scan keeps the first of equal values, and only zeros differ among equals.
+void combine_extremes(const float* x, size_t n, const std::vector<float>& los, const std::vector<float>& his,
+                      float* lo, float* hi) {
+  float l = std::numeric_limits<float>::infinity(), h = -l;
+  for (size_t p = 0; p < los.size(); ++p) {
+    if (los[p] < l) l = los[p];
+    if (his[p] > h) h = his[p];
+  }
+  if (l == 0.0f || h == 0.0f) {
+    for (size_t i = 0; i < n; ++i) {
+      if (x[i] == 0.0f) {
+        if (l == 0.0f) l = x[i];
+        if (h == 0.0f) h = x[i];
+        break;
+      }
+    }
+  }
+  *lo = l;
+  *hi = h;
+}
+
+// Per-piece kernel counts: pieces x kHistogramCopies x (bins + 1).
+struct PieceCounts {
+  size_t pieces, stride;
+  std::vector<uint32_t> data;
+  PieceCounts(size_t p, uint32_t bins) : pieces(p), stride(size_t{bins} + 1), data(p * kHistogramCopies * stride, 0) {}
+  uint32_t* piece(size_t p) { return data.data() + p * kHistogramCopies * stride; }
+  // Integer counts: the order of these sums cannot change a result.
+  // A piece's copies sum in uint32 first: a piece bins at most kStatsMaxKernelElements values.
+  void add_to(double* counts, uint32_t bins) const {
+    static_assert(kHistogramCopies == 4, "add_to sums four copies");
+    for (size_t p = 0; p < pieces; ++p) {
+      const uint32_t* c = data.data() + p * kHistogramCopies * stride;
+      for (uint32_t b = 0; b < bins; ++b) counts[b] += c[b] + c[stride + b] + c[2 * stride + b] + c[3 * stride + b];
+    }
+  }
+};
+
+// The histogram of x with this width, and (when lo/hi are given) its extremes in the same pass.
+void histogram_pass(const StatsPath& path, const float* x, size_t n, double width, uint32_t bins, ThreadPool* pool,
+                    PieceCounts* counts, float* lo, float* hi) {
+  const double inv_width = 1.0 / width;
+  const size_t pieces = counts->pieces;
+  std::vector<float> los(pieces), his(pieces);
+  for_pieces(pieces, pool, n, [&](size_t p) {
+    const size_t i0 = n * p / pieces, i1 = n * (p + 1) / pieces;
+    if (lo != nullptr) {
+      path.abs_histogram_min_max(x + i0, i1 - i0, inv_width, bins, counts->piece(p), &los[p], &his[p]);
+    } else {
+      path.abs_histogram(x + i0, i1 - i0, inv_width, bins, counts->piece(p));
+    }
+  });
+  if (lo != nullptr) combine_extremes(x, n, los, his, lo, hi);
+}
+
+}  // namespace
+
+void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* hi, ThreadPool* pool) {
+  const size_t pieces = pieces_for(n, pool, kParallelElements);
+  std::vector<float> los(pieces), his(pieces);
+  for_pieces(pieces, pool, n, [&](size_t p) {
+    const size_t i0 = n * p / pieces, i1 = n * (p + 1) / pieces;
+    path.min_max(x + i0, i1 - i0, &los[p], &his[p]);
+  });
+  combine_extremes(x, n, los, his, lo, hi);
+}
+
+void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, double width, uint32_t bins,
+                              double* counts, ThreadPool* pool) {
+  if (n == 0 || bins == 0) return;
+  PieceCounts pc(pieces_for(n, pool, kHistogramParallelElements), bins);
+  histogram_pass(path, x, n, width, bins, pool, &pc, nullptr, nullptr);
+  pc.add_to(counts, bins);
+}
+
+bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
+                       ThreadPool* pool) {
+  // A width from JavaScript that is not usable: leave the state as it is.
+  if (bins == 0 || !(state[2] >= 0.0) || !std::isfinite(state[2])) return false;
+  double& width = state[2];
+  double* counts = state + kAbsHistogramHeader;
+  // Once the width is set, most batches fit it: bin with it while finding the
+  // extremes (one pass over x), and keep those counts unless the range grows.
+  std::unique_ptr<PieceCounts> guess;
+  float lo = 0.0f, hi = 0.0f;
+  if (width > 0.0 && n > 0) {
+    guess.reset(new PieceCounts(pieces_for(n, pool, kHistogramParallelElements), bins));
+    histogram_pass(path, x, n, width, bins, pool, guess.get(), &lo, &hi);
+  } else {
+    min_max(path, x, n, &lo, &hi, pool);
+  }
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return false;
+  state[0] = js_min(state[0], lo);
+  state[1] = js_max(state[1], hi);
+  const double max_abs = std::max(std::fabs(static_cast<double>(lo)), std::fabs(static_cast<double>(hi)));
+  if (max_abs == 0.0) return true;
+  if (width == 0.0) width = max_abs / bins;
+  if (max_abs > width * bins) {
+    // Whole multiples of the old width, so old bins merge without re-binning data.
+    const double factor = std::ceil(max_abs / (width * bins));
+    std::vector<double> merged(bins, 0.0);
+    for (uint32_t i = 0; i < bins; ++i) merged[static_cast<size_t>(std::floor(i / factor))] += counts[i];
+    std::copy(merged.begin(), merged.end(), counts);
+    width *= factor;
+    guess.reset();  // binned with the old width: bin again
+  }
+  if (guess) {
+    guess->add_to(counts, bins);
+  } else {
+    abs_histogram_accumulate(path, x, n, width, bins, counts, pool);
+  }
+  return true;
+}
+
+}  // namespace lowbit

@@ -1,0 +1,219 @@
+// Statistics for calibration: every path's min/max and |x| histogram against
+// ref, bit for bit, on random data with NaN, infinities, signed zeros and values
+// exactly on bin edges, over lengths around every vector width; the threaded
+// drivers against one thread; and abs_histogram_add against a line-by-line
+// transcription of observers.ts AbsHistogram.add.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "lowbit/stats.h"
+#include "lowbit/thread_pool.h"
+
+using namespace lowbit;
+using namespace lowbit_test;
+
+namespace {
+
+ThreadPool& pool3() {
+  static ThreadPool pool(3);
+  return pool;
+}
+
+const float kInf = std::numeric_limits<float>::infinity();
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+const size_t kLengths[] = {0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 1000003};
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// mode 0: normal values; 1: with NaN, ±inf and signed zeros; 2: exactly on the
+// edges k * width of a histogram of `bins` bins (and beyond it); 3: ReLU-like
+// (half exact zeros, the rest positive).
+std::vector<float> make_data(size_t n, int mode, float width, uint32_t bins) {
+  std::vector<float> x(n);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  for (auto& v : x) {
+    v = normal(rng());
+    const uint32_t r = rng()() % 16;
+    if (mode == 1) {
+      if (r == 0) v = kNaN;
+      if (r == 1) v = kInf;
+      if (r == 2) v = -kInf;
+      if (r == 3) v = 0.0f;
+      if (r == 4) v = -0.0f;
+    } else if (mode == 2) {
+      const float edge = static_cast<float>(rng()() % (bins + 8)) * width;
+      v = r < 8 ? edge : -edge;
+      if (r == 9) v = std::nextafter(edge, 0.0f);
+      if (r == 10) v = std::nextafter(edge, kInf);
+    } else if (mode == 3) {
+      v = r < 8 ? (r < 4 ? 0.0f : -0.0f) : std::fabs(v);
+    }
+  }
+  return x;
+}
+
+// The histogram a kernel left in its copies, summed (the extra slot ignored).
+std::vector<uint64_t> fold(const std::vector<uint32_t>& copies, uint32_t bins) {
+  std::vector<uint64_t> out(bins, 0);
+  for (size_t c = 0; c < kHistogramCopies; ++c) {
+    for (uint32_t b = 0; b < bins; ++b) out[b] += copies[c * (bins + 1) + b];
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(stats_bin_formula_by_hand) {
+  // Width 1, 4 bins: edges land in the bin above, beyond the range in the last,
+  // zeros and NaN nowhere.
+  const float x[] = {0.5f, 1.0f, 3.99f, 4.0f, 100.0f, -2.0f, 0.0f, -0.0f, kNaN, -1.0f, kInf};
+  std::vector<double> counts(4, 0.0);
+  abs_histogram_accumulate(ref::kStatsPath, x, sizeof x / sizeof x[0], 1.0, 4, counts.data(), nullptr);
+  CHECK_EQ(counts[0], 1.0);
+  CHECK_EQ(counts[1], 2.0);
+  CHECK_EQ(counts[2], 1.0);
+  CHECK_EQ(counts[3], 4.0);
+}
+
+TEST(stats_min_max_keeps_first_zero_sign) {
+  for (Isa isa : isas_under_test()) {
+    const StatsPath& path = stats_path(isa);
+    std::vector<float> x(40, 1.0f);
+    x[3] = -0.0f;
+    x[30] = 0.0f;
+    float lo, hi;
+    min_max(path, x.data(), x.size(), &lo, &hi, nullptr);
+    CHECK(lo == 0.0f && std::signbit(lo));
+    CHECK_EQ(hi, 1.0f);
+    x[3] = 0.0f;
+    x[30] = -0.0f;
+    for (auto& v : x) v = -v;  // now max is the zero; the first zero is x[3] = -0
+    min_max(path, x.data(), x.size(), &lo, &hi, nullptr);
+    CHECK(hi == 0.0f && std::signbit(hi));
+    CHECK_EQ(lo, -1.0f);
+    const float nan_only[] = {kNaN, kNaN, kNaN};
+    min_max(path, nan_only, 3, &lo, &hi, nullptr);
+    CHECK(lo == kInf && hi == -kInf);
+  }
+}
+
+TEST(stats_paths_match_ref) {
+  for (Isa isa : isas_under_test()) {
+    const StatsPath& path = stats_path(isa);
+    for (size_t n : kLengths) {
+      for (int mode = 0; mode < 4; ++mode) {
+        const uint32_t bins = mode == 2 ? 64 : 2048;
+        const double width = mode == 2 ? 0.125 : 10.0 / bins;
+        const std::vector<float> x = make_data(n, mode, static_cast<float>(width), bins);
+        const std::string where = std::string(isa_name(isa)) + " n=" + std::to_string(n) + " mode=" + std::to_string(mode);
+        // The kernels: min/max equal (a zero's sign is the driver's job), histograms equal.
+        float want_lo, want_hi, lo, hi;
+        ref::min_max(x.data(), n, &want_lo, &want_hi);
+        path.min_max(x.data(), n, &lo, &hi);
+        if (!(lo == want_lo && hi == want_hi)) record_failure(__FILE__, __LINE__, where + " kernel min/max");
+        std::vector<uint32_t> want_c(kHistogramCopies * (bins + 1), 0), got_c(want_c.size(), 0);
+        ref::abs_histogram(x.data(), n, 1.0 / width, bins, want_c.data());
+        path.abs_histogram(x.data(), n, 1.0 / width, bins, got_c.data());
+        if (fold(want_c, bins) != fold(got_c, bins)) record_failure(__FILE__, __LINE__, where + " kernel histogram");
+        std::vector<uint32_t> fused_c(want_c.size(), 0);
+        path.abs_histogram_min_max(x.data(), n, 1.0 / width, bins, fused_c.data(), &lo, &hi);
+        if (fold(want_c, bins) != fold(fused_c, bins) || !(lo == want_lo && hi == want_hi)) {
+          record_failure(__FILE__, __LINE__, where + " kernel histogram + min/max");
+        }
+        // The drivers, threaded, against ref on one thread: bit for bit.
+        min_max(ref::kStatsPath, x.data(), n, &want_lo, &want_hi, nullptr);
+        min_max(path, x.data(), n, &lo, &hi, &pool3());
+        if (!same_bits(lo, want_lo) || !same_bits(hi, want_hi)) record_failure(__FILE__, __LINE__, where + " min_max");
+        std::vector<double> want_h(bins, 0.0), got_h(bins, 0.0);
+        abs_histogram_accumulate(ref::kStatsPath, x.data(), n, width, bins, want_h.data(), nullptr);
+        abs_histogram_accumulate(path, x.data(), n, width, bins, got_h.data(), &pool3());
+        if (want_h != got_h) record_failure(__FILE__, __LINE__, where + " abs_histogram_accumulate");
+        double total = 0;
+        size_t counted = 0;
+        for (double c : want_h) total += c;
+        for (float v : x) counted += abs_histogram_counts(v) ? 1 : 0;
+        if (total != static_cast<double>(counted)) record_failure(__FILE__, __LINE__, where + " histogram total");
+        RETURN_IF_FAILED();
+      }
+    }
+  }
+}
+
+namespace {
+
+// observers.ts AbsHistogram.add, transcribed line by line (scalar, doubles).
+struct JsAbsHistogram {
+  std::vector<double> counts;
+  double width = 0, lo = kInf, hi = -kInf;
+  explicit JsAbsHistogram(uint32_t bins) : counts(bins, 0.0) {}
+  void add(const std::vector<float>& x) {
+    double l = kInf, h = -kInf;
+    for (float v : x) {
+      if (v < l) l = v;
+      if (v > h) h = v;
+    }
+    if (!std::isfinite(l) || !std::isfinite(h)) return;
+    lo = (l < lo || (l == lo && std::signbit(l))) ? l : lo;
+    hi = (h > hi || (h == hi && !std::signbit(h))) ? h : hi;
+    const double max_abs = std::max(std::fabs(l), std::fabs(h));
+    if (max_abs == 0) return;
+    const double bins = static_cast<double>(counts.size());
+    if (width == 0) width = max_abs / bins;
+    if (max_abs > width * bins) {
+      const double factor = std::ceil(max_abs / (width * bins));
+      std::vector<double> merged(counts.size(), 0.0);
+      for (size_t i = 0; i < counts.size(); ++i) merged[static_cast<size_t>(std::floor(i / factor))] += counts[i];
+      counts = merged;
+      width *= factor;
+    }
+    const double inv = 1 / width, last = bins - 1;
+    for (float v : x) {
+      if (v == 0) continue;
+      if (v != v) continue;  // JS: c[NaN]++ touches no bin
+      const double b = std::floor(std::fabs(static_cast<double>(v)) * inv);
+      counts[static_cast<size_t>(b > last ? last : b)]++;
+    }
+  }
+};
+
+}  // namespace
+
+TEST(stats_abs_histogram_add_matches_observer_algorithm) {
+  for (Isa isa : isas_under_test()) {
+    const StatsPath& path = stats_path(isa);
+    for (uint32_t bins : {1u, 7u, 2048u}) {
+      JsAbsHistogram want(bins);
+      std::vector<double> state(kAbsHistogramHeader + bins, 0.0);
+      state[0] = kInf;
+      state[1] = -kInf;
+      // Growing ranges (re-binning), a batch with inf (skipped), all zeros, all NaN, empty.
+      const float scales[] = {1.0f, 0.5f, 3.0f, 3.1f, 40.0f, 1e-3f, 1000.0f};
+      for (int batch = 0; batch < 12; ++batch) {
+        std::vector<float> x = make_data(batch == 3 ? 1000003 : 1 + rng()() % 5000, batch % 4 == 1 ? 3 : 0, 1.0f, bins);
+        for (auto& v : x) v *= scales[batch % 7];
+        if (batch == 5) x.push_back(kInf);
+        if (batch == 7) x.assign(100, 0.0f);
+        if (batch == 8) x.assign(100, kNaN);
+        if (batch == 9) x.clear();
+        if (batch == 10) x[0] = kNaN;
+        want.add(x);
+        abs_histogram_add(path, x.data(), x.size(), bins, state.data(), &pool3());
+      }
+      const std::string where = std::string(isa_name(isa)) + " bins=" + std::to_string(bins);
+      if (!same_bits(state[0], want.lo) || !same_bits(state[1], want.hi) || !same_bits(state[2], want.width)) {
+        record_failure(__FILE__, __LINE__, where + " lo/hi/width");
+      }
+      for (uint32_t b = 0; b < bins; ++b) {
+        if (state[kAbsHistogramHeader + b] != want.counts[b]) {
+          record_failure(__FILE__, __LINE__, where + " bin " + std::to_string(b));
+          break;
+        }
+      }
+    }
+  }
+}
