@@ -163,11 +163,32 @@ describe('observers', () => {
   it('entropy (KL) by hand: 4 bins, 2 levels, counts [4, 2, 1, 1]', () => {
     // width 1. Candidates: i=2: P [4,4] Q [4,2], KL 0.0589; i=3: P [4,2,2] Q [4,1.5,1.5], KL 0.0103;
     // i=4: P [4,2,1,1] Q [3,3,1,1], KL 0.0425. Best i=3: threshold (3 + 0.5) * width.
-    const o = new EntropyObserver(2, 4);
+    const o = new EntropyObserver(2, 4, 0);
     o.observe(Float32Array.from([0.5, 0.5, 0.5, 0.5, 1.5, 1.5, 2.5, 4]));
     assert.deepEqual(Array.from(o.histogram.counts), [4, 2, 1, 1]);
     assert.equal(o.threshold(), 3.5);
     assert.deepEqual(o.range(), [0, 3.5]);
+  });
+
+  it('entropy keeps the bulk of the values: candidates start where `keep` of them are inside', () => {
+    // The same counts with keep 7/8: i=2 (6 of 8 inside) is no candidate, i=3 (7 of 8) is, and wins.
+    const o = new EntropyObserver(2, 4, 7 / 8);
+    o.observe(Float32Array.from([0.5, 0.5, 0.5, 0.5, 1.5, 1.5, 2.5, 4]));
+    assert.equal(o.threshold(), 3.5);
+    // keep 1: only the last candidate, (4 + 0.5) * width, the whole range.
+    const all = new EntropyObserver(2, 4, 1);
+    all.observe(Float32Array.from([0.5, 0.5, 0.5, 0.5, 1.5, 1.5, 2.5, 4]));
+    assert.equal(all.threshold(), 4.5);
+    assert.deepEqual(all.range(), [0, 4]);
+    // Values all far from zero (a conv output before HardSigmoid): KL alone would
+    // fold them all into its first candidate's last bin and call that a match.
+    const far = new EntropyObserver();
+    far.observe(Float32Array.from({ length: 20000 }, (_, i) => -0.84 - (1.13 * i) / 20000));
+    assert.ok(far.range()[0] < -1.96, `range ${far.range()}`);
+    // Fewer values than bins: the whole range.
+    const few = new EntropyObserver();
+    few.observe(Float32Array.from({ length: 100 }, (_, i) => i / 10));
+    assert.deepEqual(few.range(), [0, 9.899999618530273]);
   });
 
   it('MSE by hand: 12 bins, 4 levels, 100 values in bin 0 and 2 in bin 11', () => {

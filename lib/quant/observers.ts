@@ -161,17 +161,34 @@ export class PercentileObserver extends HistogramObserver {
  * its `levels`-level quantized version Q; keep the threshold of least KL(P||Q).
  */
 export class EntropyObserver extends HistogramObserver {
-  constructor(private readonly levels = 128, bins = 2048) {
+  /** keep: the least share of the values a candidate threshold keeps inside (0: every candidate, as in TensorRT). */
+  constructor(private readonly levels = 128, bins = 2048, private readonly keep = 0.9999) {
     super(bins);
   }
   threshold(): number {
     const h = this.histogram, counts = h.counts, n = h.bins, levels = this.levels;
+    // Fewer values than bins: the histogram says nothing about the tail (squeeze-
+    // excite vectors, tiny heads); keep the whole range.
+    const total = h.total();
+    if (total < n) return n * h.width;
+    // KL compares shapes only: a threshold that folds most of the values into
+    // P's last bin (values all far from zero) looks like a perfect match to Q.
+    // Candidates keep at least `keep` of the values inside, as TensorRT's
+    // thresholds do in practice (they clip outliers, not the bulk).
+    let first = levels, inside = 0;
+    for (let i = 0; i < n; i++) {
+      inside += counts[i];
+      if (inside >= this.keep * total) {
+        first = Math.max(levels, i + 1);
+        break;
+      }
+    }
     let best = n, bestKl = Infinity;
     let tail = 0;
-    for (let i = levels; i < n; i++) tail += counts[i];
+    for (let i = first; i < n; i++) tail += counts[i];
     // P and Q for every candidate live in two buffers (the first i entries in use).
     const p = new Float64Array(n), q = new Float64Array(n);
-    for (let i = levels; i <= n; i++) {
+    for (let i = first; i <= n; i++) {
       // P: the first i bins, with everything beyond folded into bin i-1.
       p.set(counts.subarray(0, i));
       p[i - 1] += tail;
