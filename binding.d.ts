@@ -13,6 +13,7 @@ export interface CpuFeatures {
   avx512vl: boolean;
   avx512vnni: boolean;
   avx512vpopcntdq: boolean;
+  avx512vbmi: boolean;
   amxint8: boolean;
   neon: boolean;
   dotprod: boolean;

@@ -1,4 +1,4 @@
-// npm run bench [-- SUITE...] [--json FILE] [--quick] [--threads 1,2] [--shapes MxKxN,...] [--budget MS]
+// npm run bench [-- SUITE...] (gemm, binary, conv, qconv, ops, model, int4) [--json FILE] [--quick] [--threads 1,2] [--shapes MxKxN,...] [--budget MS]
 // Suites: gemm (default), binary, conv (fp32 convolutions), qconv (int8
 // convolutions), ops (fp32 elementwise/pool/layout), model (the classifier, fp32
 // and QDQ int8, and the run floor). Prints medians, GOPS and ratios against
@@ -14,6 +14,8 @@ import { benchFp32Ops } from './fp32-ops';
 import { benchModel } from './model';
 import { benchQconv } from './qconv';
 import { benchGemm, GemmBenchOptions, Shape3 } from './gemm';
+import { benchInt4 } from './int4';
+import { cpu } from '../lib';
 import { machine, Measurement } from './harness';
 
 function value(flag: string, v: string | undefined): string {
@@ -68,7 +70,8 @@ async function main(): Promise<void> {
     else if (s === 'qconv') results.push(...(await benchQconv({ budgetMs: quick ? 100 : 400 })));
     else if (s === 'ops') results.push(...(await benchFp32Ops({ budgetMs: quick ? 100 : 300 })));
     else if (s === 'model') results.push(...(await benchModel({ budgetMs: quick ? 200 : 600, threads: gemm.threads })));
-    else throw new Error(`unknown suite '${s}' (available: gemm, binary, conv, qconv, ops, model)`);
+    else if (s === 'int4') await benchInt4(gemm.threads ?? [1], quick ? 100 : 300, cpu.available().filter((i) => i !== 'ref' && i !== 'amx'));
+    else throw new Error(`unknown suite '${s}' (available: gemm, binary, conv, qconv, ops, model, int4)`);
   }
   if (json) {
     fs.writeFileSync(json, JSON.stringify({ machine: m, results }, null, 2));

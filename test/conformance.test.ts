@@ -71,6 +71,11 @@ describe('ONNX conformance: quantization operators', function () {
           }
           throw err;
         }
+        if (c.ops[0] === 'QuantizeLinear' && (set.outputs[0].dataType === 21 || set.outputs[0].dataType === 22)) {
+          // lowbit reads and writes int4 weights, but quantizes activations to 8 bits only.
+          skipped.push(`${c.name}: 4-bit QuantizeLinear outputs (lowbit quantizes activations to uint8 or int8)`);
+          this.skip();
+        }
         let got: Tensor;
         try {
           got = runNode(c.ops[0], loaded.node, inputs);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { cpu, LowbitError } from '../lib';
 
-const FEATURES = ['avx2', 'fma', 'f16c', 'avxvnni', 'avx512f', 'avx512bw', 'avx512vl', 'avx512vnni', 'avx512vpopcntdq', 'amxint8', 'neon', 'dotprod', 'i8mm'];
+const FEATURES = ['avx2', 'fma', 'f16c', 'avxvnni', 'avx512f', 'avx512bw', 'avx512vl', 'avx512vnni', 'avx512vpopcntdq', 'avx512vbmi', 'amxint8', 'neon', 'dotprod', 'i8mm'];
 const lib = path.resolve(__dirname, '..', 'lib');
 
 function runWithIsa(isa: string): { status: number | null; stdout: string; stderr: string } {
