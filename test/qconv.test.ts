@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { cpu, IsaName, LowbitError, ops, Tensor } from '../lib';
 import { native } from '../lib/native';
 import { buildModel } from './helpers/onnx-builder';
-import { createSession, ort, runOrt } from './helpers/ort';
+import { createSession, runOrt } from './helpers/ort';
 import { Rng } from './helpers/random';
 
 type I8 = 'int8' | 'uint8';

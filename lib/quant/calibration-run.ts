@@ -9,7 +9,7 @@
 // inference itself. Statistics do not depend on element order, so they are taken
 // in whatever layout the runtime keeps a value, and only a few bytes per
 // activation (min/max) or its histogram state leave the run.
-import { fail, LowbitError } from '../errors';
+import { fail } from '../errors';
 import { describeNode, Graph } from '../graph/ir';
 import { optimize } from '../graph/passes';
 import { absHistogramAddInto, minMaxInto } from '../ops/stats';
@@ -132,18 +132,7 @@ export class CalibrationRun {
     };
     for (const info of g.inputs) observe(info.name);
     for (const node of g.nodes) {
-      const inputs = node.inputs.map((name) => {
-        if (name === '') return undefined;
-        const v = p.value(name);
-        if (!v) fail('E_MODEL_INVALID', `${describeNode(node)} reads '${name}', which nothing produces`);
-        return v;
-      });
-      try {
-        handlerFor(node)!(p, node, inputs);
-      } catch (err) {
-        if (err instanceof LowbitError && !err.message.includes(node.name)) throw new LowbitError(err.code, `${describeNode(node)}: ${err.message}`);
-        throw err;
-      }
+      p.planNode(node);
       for (const out of node.outputs) observe(out);
     }
     const plan = p.finish([...this.inputNames, ...stateNames], outNames);

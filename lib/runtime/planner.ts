@@ -1,12 +1,13 @@
 // Plans a graph for one set of input shapes: infers shapes and layouts node by
 // node, folds what is known at plan time, lays every buffer out in one arena,
 // and records each kernel call into a Program.
-import { fail } from '../errors';
+import { fail, LowbitError } from '../errors';
 import { describeNode, Graph, Node } from '../graph/ir';
 import { Program, Slot } from '../ops/program';
 import type { Operand } from '../ops/program';
 import type { DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
+import { handlerFor } from './handlers';
 import { permuteTensor } from './tensor-utils';
 import { bytesOf, elementCount, Layout, layoutIsFree, physicalShape, root, RtValue, storageBytes } from './value';
 
@@ -129,6 +130,24 @@ export class Planner {
     }
     cache.set(v, out);
     return out;
+  }
+
+  /** Plans one node: its inputs must be planned already; errors name the node. */
+  planNode(node: Node): void {
+    const inputs = node.inputs.map((name) => {
+      if (name === '') return undefined;
+      const v = this.value(name);
+      if (!v) fail('E_MODEL_INVALID', `${describeNode(node)} reads '${name}', which nothing produces`);
+      return v;
+    });
+    const handler = handlerFor(node);
+    if (!handler) fail('E_UNSUPPORTED_OP', `${describeNode(node)} is not supported by lowbit`);
+    try {
+      handler(this, node, inputs);
+    } catch (err) {
+      if (err instanceof LowbitError && !err.message.includes(node.name)) throw new LowbitError(err.code, `${describeNode(node)}: ${err.message}`);
+      throw err;
+    }
   }
 
   fail(node: Node, message: string): never {

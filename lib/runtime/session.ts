@@ -7,7 +7,7 @@
 // runs the program (off the event loop unless it is tiny) and copies outputs out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fail, LowbitError } from '../errors';
+import { fail } from '../errors';
 import { describeNode, Graph, ValueInfo } from '../graph/ir';
 import { importModel } from '../graph/import';
 import { optimize, PassReport } from '../graph/passes';
@@ -263,20 +263,7 @@ export class Session {
     const p = new Planner(this.graph, this.cache);
     for (const [name, t] of this.graph.constants) p.constant(name, t);
     for (const info of this.graph.inputs) p.values.set(info.name, { name: info.name, dtype: info.dtype, shape: [...shapes[info.name]], layout: 'nchw' });
-    for (const node of this.graph.nodes) {
-      const inputs = node.inputs.map((name) => {
-        if (name === '') return undefined;
-        const v = p.value(name);
-        if (!v) fail('E_MODEL_INVALID', `${describeNode(node)} reads '${name}', which nothing produces`);
-        return v;
-      });
-      try {
-        handlerFor(node)!(p, node, inputs);
-      } catch (err) {
-        if (err instanceof LowbitError && !err.message.includes(node.name)) throw new LowbitError(err.code, `${describeNode(node)}: ${err.message}`);
-        throw err;
-      }
-    }
+    for (const node of this.graph.nodes) p.planNode(node);
     const consts = new Map<string, Tensor>();
     const outNames: string[] = [];
     for (const o of this.graph.outputs) {

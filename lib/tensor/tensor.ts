@@ -1,7 +1,7 @@
 // Tensor: a dtype, a shape and contiguous data, optionally with quantization
 // parameters. The constructor mirrors onnxruntime's `new Tensor(type, data, dims)`.
 import { fail } from '../errors';
-import { arrayClass, bitRowBytes, DataTypeMap, DType, dtypeOfArray, integerRange, isDType, TensorData } from './dtype';
+import { arrayClass, bitRowBytes, DataTypeMap, DType, integerRange, isDType, TensorData } from './dtype';
 
 /** real = scale * (q - zeroPoint); per tensor (one value) or per channel along `axis`. */
 export interface QuantParams {
