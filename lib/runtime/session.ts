@@ -148,8 +148,9 @@ export class Session {
    * at once, the outputs written into place; undefined when it does not apply.
    */
   private splitRun(feeds: Feeds): Promise<Results> | undefined {
+    if (!this.splittable || feeds === null || typeof feeds !== 'object') return undefined;
     const threads = native.getThreads();
-    if (!this.splittable || threads < 2 || feeds === null || typeof feeds !== 'object') return undefined;
+    if (threads < 2) return undefined;
     const first = feeds[this.inputNames[0]];
     if (!(first instanceof Tensor) || first.shape.length === 0) return undefined;
     const batch = first.shape[0];
