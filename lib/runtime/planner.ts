@@ -34,6 +34,8 @@ export interface PlannedOutput {
 export interface Plan {
   program: Program;
   inputs: { name: string; offset: number; bytes: number }[];
+  /** inputs' offsets, as a run passes them. */
+  inputOffsets: number[];
   outputs: PlannedOutput[];
   /** Steps in order, for inspection. */
   labels: string[];
@@ -211,9 +213,11 @@ export class Planner {
     };
     for (const s of this.steps) s.emit(s.inputs.map(slotOf), s.outputs.map(slotOf), program);
 
+    const plannedInputs = inputs.map((v) => ({ name: v.name, offset: offsets.get(root(v)) ?? 0, bytes: bytesOf(v.dtype, elementCount(v.shape)) }));
     return {
       program,
-      inputs: inputs.map((v) => ({ name: v.name, offset: offsets.get(root(v)) ?? 0, bytes: bytesOf(v.dtype, elementCount(v.shape)) })),
+      inputs: plannedInputs,
+      inputOffsets: plannedInputs.map((i) => i.offset),
       outputs: outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: [...v.shape], offset: v.constant ? -1 : offsets.get(root(v))! })),
       labels: this.steps.map((s) => s.label),
     };

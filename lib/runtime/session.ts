@@ -139,7 +139,7 @@ export class Session {
     const split = this.splitRun(feeds);
     if (split) return split;
     const { plan, inputs, outputs, results } = this.prepare(feeds);
-    await plan.program.run(inputs, plan.inputs.map((i) => i.offset), outputs.arrays, outputs.offsets);
+    await plan.program.run(inputs, plan.inputOffsets, outputs.arrays, outputs.offsets);
     return results;
   }
 
@@ -184,7 +184,7 @@ export class Session {
         const full = results[o.name].data as Float32Array, per = full.length / batch;
         return full.subarray(r.start * per, (r.start + r.b) * per);
       });
-      return r.plan.program.run(r.inputs, r.plan.inputs.map((i) => i.offset), arrays, r.plan.outputs.map((o) => o.offset), true);
+      return r.plan.program.run(r.inputs, r.plan.inputOffsets, arrays, r.plan.outputs.map((o) => o.offset), true);
     });
     return Promise.all(runs).then(() => results);
   }
@@ -192,7 +192,7 @@ export class Session {
   /** Runs the model on the calling thread. */
   runSync(feeds: Feeds): Results {
     const { plan, inputs, outputs, results } = this.prepare(feeds);
-    plan.program.runSync(inputs, plan.inputs.map((i) => i.offset), outputs.arrays, outputs.offsets);
+    plan.program.runSync(inputs, plan.inputOffsets, outputs.arrays, outputs.offsets);
     return results;
   }
 
@@ -221,7 +221,7 @@ export class Session {
 
   private prepare(feeds: Feeds) {
     if (feeds === null || typeof feeds !== 'object') fail('E_ARG', 'run: feeds must be an object of input name -> Tensor');
-    for (const name of Object.keys(feeds)) {
+    for (const name in feeds) {
       if (!this.inputNames.includes(name)) fail('E_ARG', `run: '${name}' is not an input of this model (inputs: ${this.inputNames.join(', ')})`);
     }
     const shapes: Record<string, readonly number[]> = {};
@@ -232,9 +232,10 @@ export class Session {
       if (!(t instanceof Tensor)) fail('E_ARG', `run: input '${info.name}' must be a Tensor`);
       if (t.dtype !== info.dtype) fail('E_DTYPE', `run: input '${info.name}' must be ${info.dtype}, got ${t.dtype}`);
       if (t.shape.length !== info.shape.length) fail('E_SHAPE', `run: input '${info.name}' must have rank ${info.shape.length} ([${info.shape.join(', ')}]), got [${t.shape.join(', ')}]`);
-      info.shape.forEach((d, i) => {
+      for (let i = 0; i < info.shape.length; i++) {
+        const d = info.shape[i];
         if (typeof d === 'number' && d !== t.shape[i]) fail('E_SHAPE', `run: input '${info.name}' dimension ${i} must be ${d} ([${info.shape.join(', ')}]), got [${t.shape.join(', ')}]`);
-      });
+      }
       shapes[info.name] = t.shape;
       inputs.push(t.data as ArrayBufferView);
     }
@@ -257,7 +258,18 @@ export class Session {
 
   private readonly constantOutputs = new Map<Plan, Map<string, Tensor>>();
 
+  /** The last plan used and its input shapes: most runs repeat the shapes of the run before. */
+  private last?: { shapes: (readonly number[])[]; plan: Plan };
+
   private planFor_(shapes: Record<string, readonly number[]>): Plan {
+    const last = this.last;
+    if (last && this.inputNames.every((n, i) => sameShape(shapes[n], last.shapes[i]))) return last.plan;
+    const plan = this.planForKey(shapes);
+    this.last = { shapes: this.inputNames.map((n) => [...(shapes[n] ?? [])]), plan };
+    return plan;
+  }
+
+  private planForKey(shapes: Record<string, readonly number[]>): Plan {
     const key = this.inputNames.map((n) => (shapes[n] ?? []).join('x')).join(';');
     const hit = this.plans.get(key);
     if (hit) return hit;
@@ -282,6 +294,12 @@ export class Session {
     this.plans.set(key, plan);
     return plan;
   }
+}
+
+function sameShape(a: readonly number[] | undefined, b: readonly number[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function meta(v: ValueInfo): ValueMetadata {

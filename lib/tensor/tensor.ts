@@ -24,9 +24,12 @@ function checkShape(shape: unknown, what: string): number[] {
   if (!Array.isArray(shape) && !(ArrayBuffer.isView(shape) && !(shape instanceof DataView))) {
     fail('E_ARG', `${what} must be an array of non-negative integers`);
   }
-  const dims = Array.from(shape as ArrayLike<number>, Number);
+  const src = shape as ArrayLike<unknown>;
+  const dims = new Array<number>(src.length);
   let size = 1;
-  for (const [i, d] of dims.entries()) {
+  for (let i = 0; i < dims.length; i++) {
+    const d = Number(src[i]);
+    dims[i] = d;
     if (!Number.isSafeInteger(d) || d < 0) {
       fail('E_SHAPE', `${what}[${i}] must be a non-negative integer, got ${String((shape as ArrayLike<unknown>)[i])}`);
     }
