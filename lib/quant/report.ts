@@ -24,8 +24,10 @@ function sqnrChart(layers: LayerReport[]): string {
       `<rect x="${labelW}" y="${y + 2}" width="${(x(db) - labelW).toFixed(1)}" height="${rowH - 4}" fill="${tone(db)}"><title>${esc(l.name)}: ${num(l.sqnr, 1)} dB</title></rect>` +
       `<text x="${(x(db) + 4).toFixed(1)}" y="${y + 11}">${num(l.sqnr, 1)}</text>`;
   });
-  const ticks = Array.from({ length: Math.floor(max / 10) + 1 }, (_, i) => i * 10).map((db) =>
-    `<line x1="${x(db)}" y1="${top - 4}" x2="${x(db)}" y2="${h - 8}" stroke="#ddd"/><text x="${x(db)}" y="${top - 8}" text-anchor="middle">${db} dB</text>`);
+  const ticks = Array.from({ length: Math.floor(max / 10) + 1 }, (_, i) => i * 10).map((db) => {
+    const tx = x(db).toFixed(1);
+    return `<line x1="${tx}" y1="${top - 4}" x2="${tx}" y2="${h - 8}" stroke="#ddd"/><text x="${tx}" y="${top - 8}" text-anchor="middle">${db} dB</text>`;
+  });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 60}" height="${h}" font-family="sans-serif" font-size="11">${ticks.join('')}${rows.join('')}</svg>`;
 }
 
@@ -69,7 +71,7 @@ export function renderReportHtml(r: StaticResult, meta: ReportMeta = {}): string
 </head><body>
 <h1>lowbit quantization report</h1>
 <p>${meta.model ? `Model <code>${esc(meta.model)}</code>, ` : ''}${meta.method ? `calibration <b>${esc(meta.method)}</b> on ` : 'calibrated on '}${r.calibrationBatches} batches in ${r.calibrationMs} ms. Size: ${size}.</p>
-<p>Output SQNR (quantized vs fp32, report batch): <ul>${outputs}</ul></p>
+<div>Output SQNR (quantized vs fp32, report batch): <ul>${outputs}</ul></div>
 <p>Lowest-SQNR activations: ${worst || '(none)'}.</p>
 <h2>Per-layer SQNR</h2>
 <p>Each quantized activation of the quantized model (after its QuantizeLinear/DequantizeLinear, so errors of earlier layers add up) against the fp32 model on the same input.</p>
