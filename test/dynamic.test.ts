@@ -73,6 +73,19 @@ describe('dynamic quantization', () => {
     }
   });
 
+  it('ignores NaNs when it finds the range (they quantize to the zero point), and survives infinities', () => {
+    const clean = Float32Array.from([-1.5, 0.25, 3, -0.75, 2]);
+    const withNan = Float32Array.from([-1.5, NaN, 0.25, 3, NaN, -0.75, 2]);
+    const want = referenceDql(clean);
+    const [y, s, z] = ops.dynamicQuantizeLinear(new Tensor('float32', withNan, [7]));
+    assert.equal(s.data[0], want.scale);
+    assert.equal(z.data[0], want.zp);
+    assert.deepEqual(Array.from(y.data), [want.y[0], want.zp, want.y[1], want.y[2], want.zp, want.y[3], want.y[4]]);
+    // An infinite range has no uint8 form: every output is 0, no crash, no hang.
+    const [yi] = ops.dynamicQuantizeLinear(new Tensor('float32', Float32Array.from([1, Infinity, -2]), [3]));
+    assert.deepEqual(Array.from(yi.data), [0, 0, 0]);
+  });
+
   it('an all-zero input gives scale 0, zero point 0 and zeros', () => {
     const [y, s, z] = ops.dynamicQuantizeLinear(new Tensor('float32', new Float32Array(5), [5]));
     assert.equal(s.data[0], 0);
@@ -129,6 +142,23 @@ describe('dynamic quantization', () => {
       const r = await quantizeDynamicDetailed(fp32, { exclude: { opTypes: ['Gemm'] } });
       assert.equal(r.quantized.length, 1);
     });
+  });
+
+  it('dynamicMatmul refuses bad operands with LowbitErrors', () => {
+    const w = ops.packMatrix(new Tensor('int8', new Int8Array(8 * 4).fill(3), [8, 4]));
+    const x = new Tensor('float32', new Float32Array(2 * 8).fill(0.5), [2, 8]);
+    const code = (c: string) => (e: unknown) => e instanceof LowbitError && e.code === c;
+    // x in [0, 0.5]: scale 0.5/255, zero point 0, every x quantizes to 255; acc = 8 * 255 * 3.
+    const xScale = Math.fround(0.5 / 255);
+    const want = Math.fround(8 * 255 * 3 * Math.fround(xScale * 0.5));
+    assert.deepEqual(Array.from(ops.dynamicMatmul(x, w, 0.5).data), new Array(8).fill(want));
+    assert.throws(() => ops.dynamicMatmul(new Tensor('float32', new Float32Array(6), [2, 3]), w, 0.5), code('E_SHAPE'));
+    assert.throws(() => ops.dynamicMatmul(x, w, new Float32Array(3)), code('E_SHAPE'));
+    assert.throws(() => ops.dynamicMatmul(x, w, 0.5, new Float32Array(5)), code('E_SHAPE'));
+    assert.throws(() => ops.dynamicMatmul(x, w, NaN), code('E_RANGE'));
+    const u8 = ops.packMatrix(new Tensor('uint8', new Uint8Array(8 * 4), [8, 4]));
+    assert.throws(() => ops.dynamicMatmul(x, u8, 0.5), code('E_DTYPE'));
+    assert.throws(() => ops.dynamicMatmul(x, {} as never, 0.5), code('E_ARG'));
   });
 
   it('rejects a model that is not bytes or a path', async () => {

@@ -37,6 +37,7 @@ export function dynamicGemmInto(w: PackedMatrix, x: Operand, m: number, wScale: 
 /** x [..., K] float32 times int8 weights (packed [K, N]) with per-column scales: [..., N] float32. */
 export function dynamicMatmul(x: Tensor, w: PackedMatrix, wScale: Float32Array | number, bias?: Float32Array): Tensor<'float32'> {
   expectTensor(x, 'dynamicMatmul', 'x', ['float32']);
+  if (!(w instanceof PackedMatrix)) fail('E_ARG', 'dynamicMatmul: w must be a PackedMatrix (ops.packMatrix of int8 weights)');
   if (x.rank < 1 || x.shape[x.rank - 1] !== w.k) fail('E_SHAPE', `dynamicMatmul: x is [${x.shape.join(', ')}], its last dimension must be ${w.k}`);
   const scale = typeof wScale === 'number' ? Float32Array.of(wScale) : wScale;
   const m = x.size / w.k;

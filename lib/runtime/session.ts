@@ -155,7 +155,8 @@ export class Session {
     if (!(first instanceof Tensor) || first.shape.length === 0) return undefined;
     const batch = first.shape[0];
     const inputs = this.inputNames.map((n) => feeds[n]);
-    if (batch < 2 || inputs.some((t) => !(t instanceof Tensor) || t.shape.length === 0 || t.shape[0] !== batch)) return undefined;
+    // 'bit' tensors pack their last axis into words: a part is not a plain subarray.
+    if (batch < 2 || inputs.some((t) => !(t instanceof Tensor) || t.dtype === 'bit' || t.shape.length === 0 || t.shape[0] !== batch)) return undefined;
     const parts = Math.min(threads, batch);
     const sizes = Array.from({ length: parts }, (_, i) => Math.floor(batch / parts) + (i < batch % parts ? 1 : 0));
     // Plan each part (validating the feeds as a whole run would); give up unless
@@ -172,7 +173,7 @@ export class Session {
       return r;
     });
     for (const r of planned) {
-      if (r.plan.program.cost < MIN_PART_COST || r.plan.outputs.some((o) => o.offset < 0 || o.shape.length === 0 || o.shape[0] !== r.b)) return undefined;
+      if (r.plan.program.cost < MIN_PART_COST || r.plan.outputs.some((o) => o.offset < 0 || o.dtype === 'bit' || o.shape.length === 0 || o.shape[0] !== r.b)) return undefined;
     }
     const results: Results = {};
     for (const o of planned[0].plan.outputs) {

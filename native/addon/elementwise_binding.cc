@@ -27,22 +27,6 @@ const std::vector<const char*> kUnaryNames = {
     "ceil", "round", "exp", "log", "tanh", "erf", "gelu", "geluTanh", "softplus", "elu"};
 const std::vector<const char*> kReduceNames = {"sum", "mean", "max", "min", "prod", "l1", "l2", "sumSquare"};
 
-// Checks that dims/strides address only elements [0, count) of an input.
-void check_extent(const Args& args, const std::vector<int64_t>& dims, const std::vector<int64_t>& strides, size_t count,
-                  const char* what) {
-  size_t last = 0;
-  bool empty = false;
-  for (size_t d = 0; d < dims.size(); ++d) {
-    if (dims[d] == 0) empty = true;
-    else last += checked_mul(args, static_cast<size_t>(dims[d] - 1), static_cast<size_t>(strides[d]), what);
-    if (last > (size_t{1} << 53)) args.fail(kShape, std::string(what) + ": the broadcast plan's offsets overflow");
-  }
-  if (!empty && last >= count) {
-    args.fail(kShape, std::string(what) + ": the broadcast plan reads element " + std::to_string(last) + " of " +
-                          std::to_string(count));
-  }
-}
-
 // binary(op, a, b, out, dims, aStrides, bStrides, aCount, bCount, clampMin, clampMax[, program])
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   OpCall call(info, "binary", 11);

@@ -53,6 +53,22 @@ inline std::vector<int64_t> int_list(const Args& args, size_t i, const char* wha
   args.fail(kArg, std::string(what) + " must be an array of integers");
 }
 
+// Checks that dims/strides address only elements [0, count) of an input.
+inline void check_extent(const Args& args, const std::vector<int64_t>& dims, const std::vector<int64_t>& strides,
+                         size_t count, const char* what) {
+  size_t last = 0;
+  bool empty = false;
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (dims[d] == 0) empty = true;
+    else last += checked_mul(args, static_cast<size_t>(dims[d] - 1), static_cast<size_t>(strides[d]), what);
+    if (last > (size_t{1} << 53)) args.fail(kShape, std::string(what) + ": the broadcast plan's offsets overflow");
+  }
+  if (!empty && last >= count) {
+    args.fail(kShape, std::string(what) + ": the broadcast plan reads element " + std::to_string(last) + " of " +
+                          std::to_string(count));
+  }
+}
+
 // A finite-or-infinite JS number (not NaN) as float32.
 inline float float_arg(const Args& args, size_t i, const char* what) {
   if (!args[i].IsNumber()) args.fail(kArg, std::string(what) + " must be a number");

@@ -57,21 +57,6 @@ void out_range(const Args& args, size_t i, bool out_signed, int32_t* qlo, int32_
   *qhi = static_cast<int32_t>(r[1]);
 }
 
-void check_extent(const Args& args, const std::vector<int64_t>& dims, const std::vector<int64_t>& strides, size_t count,
-                  const char* what) {
-  size_t last = 0;
-  bool empty = false;
-  for (size_t d = 0; d < dims.size(); ++d) {
-    if (dims[d] == 0) empty = true;
-    else last += checked_mul(args, static_cast<size_t>(dims[d] - 1), static_cast<size_t>(strides[d]), what);
-    if (last > (size_t{1} << 53)) args.fail(kShape, std::string(what) + ": the broadcast plan's offsets overflow");
-  }
-  if (!empty && last >= count) {
-    args.fail(kShape, std::string(what) + ": the broadcast plan reads element " + std::to_string(last) + " of " +
-                          std::to_string(count));
-  }
-}
-
 // qbinary(op, a, b, out, dims, aStrides, bStrides, aCount, bCount, scales [sa, sb, sy],
 //         zeroPoints [za, zb, zy], outRange [min, max][, program])
 Napi::Value QBinary(const Napi::CallbackInfo& info) {

@@ -138,9 +138,11 @@ Napi::Value DynamicQuantizeLinear(const Napi::CallbackInfo& info) {
   const lowbit::BufferRef scale = call.tensor<float>(3, "yScale", napi_float32_array, 1);
   const lowbit::BufferRef zp = call.tensor<uint8_t>(4, "yZeroPoint", napi_uint8_array, 1);
   const lowbit::QuantizePath* path = &lowbit::quantize_path(active_isa());
+  const lowbit::StatsPath* stats = &lowbit::stats_path(active_isa());
   return call.finish("dynamicQuantizeLinear", [=](uint8_t* arena) {
     lowbit::DynamicParams p;
-    lowbit::dynamic_quantize_linear(*path, x.get<const float>(arena), n, y.get<uint8_t>(arena), &p);
+    lowbit::dynamic_quantize_linear(*path, *stats, x.get<const float>(arena), n, y.get<uint8_t>(arena), &p,
+                                    &lowbit::default_thread_pool());
     *scale.get<float>(arena) = p.scale;
     *zp.get<uint8_t>(arena) = static_cast<uint8_t>(p.zero_point);
   }, 2.0 * static_cast<double>(n));
@@ -175,6 +177,7 @@ Napi::Value DynamicGemm(const Napi::CallbackInfo& info) {
   call.keep(args[0].As<Napi::Object>());
   const lowbit::GemmPath* gemm_path = &active_gemm_path();
   const lowbit::QuantizePath* quantize_path = &lowbit::quantize_path(active_isa());
+  const lowbit::StatsPath* stats = &lowbit::stats_path(active_isa());
   return call.finish("dynamicGemm", [=](uint8_t* arena) {
     lowbit::DynamicGemmArgs d;
     d.m = m;
@@ -184,7 +187,7 @@ Napi::Value DynamicGemm(const Napi::CallbackInfo& info) {
     d.w_scale_count = scales.size();
     d.bias = bias.empty() ? nullptr : bias.data();
     d.out = out.get<float>(arena);
-    lowbit::dynamic_gemm(*gemm_path, *quantize_path, d, lowbit::default_thread_pool());
+    lowbit::dynamic_gemm(*gemm_path, *quantize_path, *stats, d, lowbit::default_thread_pool());
   }, 2.0 * static_cast<double>(m) * static_cast<double>(w->n) * static_cast<double>(w->k));
 }
 

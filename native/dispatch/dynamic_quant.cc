@@ -11,24 +11,12 @@
 
 namespace lowbit {
 
-DynamicParams dynamic_params(const float* x, size_t n) {
-  // Four running minima and maxima: independent chains the compiler can keep
-  // in registers; NaN compares false and is skipped.
-  float lo[4] = {0.0f, 0.0f, 0.0f, 0.0f}, hi[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    for (size_t j = 0; j < 4; ++j) {
-      const float v = x[i + j];
-      lo[j] = v < lo[j] ? v : lo[j];
-      hi[j] = v > hi[j] ? v : hi[j];
-    }
-  }
-  for (; i < n; ++i) {
-    lo[0] = x[i] < lo[0] ? x[i] : lo[0];
-    hi[0] = x[i] > hi[0] ? x[i] : hi[0];
-  }
-  const float min = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
-  const float max = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+DynamicParams dynamic_params(const StatsPath& stats, const float* x, size_t n, ThreadPool* pool) {
+  // The SIMD min/max of the calibration statistics (NaNs skipped; +inf/-inf
+  // when there is no number), then the range widened to hold 0.
+  float lo = 0.0f, hi = 0.0f;
+  min_max(stats, x, n, &lo, &hi, pool);
+  const float min = std::min(lo, 0.0f), max = std::max(hi, 0.0f);
   DynamicParams p;
   p.scale = (max - min) / 255.0f;
   if (!(p.scale > 0.0f) || !std::isfinite(p.scale)) {
@@ -42,8 +30,9 @@ DynamicParams dynamic_params(const float* x, size_t n) {
   return p;
 }
 
-void dynamic_quantize_linear(const QuantizePath& path, const float* x, size_t n, uint8_t* y, DynamicParams* params) {
-  *params = dynamic_params(x, n);
+void dynamic_quantize_linear(const QuantizePath& path, const StatsPath& stats, const float* x, size_t n, uint8_t* y,
+                             DynamicParams* params, ThreadPool* pool) {
+  *params = dynamic_params(stats, x, n, pool);
   if (!(params->scale > 0.0f) || !std::isfinite(params->scale)) {
     std::fill(y, y + n, static_cast<uint8_t>(0));
     return;
@@ -51,8 +40,8 @@ void dynamic_quantize_linear(const QuantizePath& path, const float* x, size_t n,
   path.quantize_row(x, n, params->scale, params->zero_point, false, y);
 }
 
-void dynamic_gemm(const GemmPath& gemm_path, const QuantizePath& quantize_path, const DynamicGemmArgs& a,
-                  ThreadPool& pool) {
+void dynamic_gemm(const GemmPath& gemm_path, const QuantizePath& quantize_path, const StatsPath& stats,
+                  const DynamicGemmArgs& a, ThreadPool& pool) {
   const PackedMatrix& w = *a.w;
   const size_t m = a.m, n = w.n, k = w.k;
   if (m == 0) return;
@@ -62,7 +51,7 @@ void dynamic_gemm(const GemmPath& gemm_path, const QuantizePath& quantize_path, 
   xq.resize(m * k);
   acc.resize(m * n);
   DynamicParams p;
-  dynamic_quantize_linear(quantize_path, a.x, m * k, xq.data(), &p);
+  dynamic_quantize_linear(quantize_path, stats, a.x, m * k, xq.data(), &p, &pool);
   GemmArgs g;
   g.m = m;
   g.a = xq.data();

@@ -9,6 +9,7 @@
 
 #include "lowbit/gemm.h"
 #include "lowbit/quantize.h"
+#include "lowbit/stats.h"
 
 namespace lowbit {
 
@@ -23,10 +24,11 @@ struct DynamicParams {
   float scale = 0.0f;
   int32_t zero_point = 0;
 };
-DynamicParams dynamic_params(const float* x, size_t n);
+DynamicParams dynamic_params(const StatsPath& stats, const float* x, size_t n, ThreadPool* pool);
 
 // y = saturate(round_half_even(x / scale) + zero_point), uint8.
-void dynamic_quantize_linear(const QuantizePath& path, const float* x, size_t n, uint8_t* y, DynamicParams* params);
+void dynamic_quantize_linear(const QuantizePath& path, const StatsPath& stats, const float* x, size_t n, uint8_t* y,
+                             DynamicParams* params, ThreadPool* pool);
 
 // out[m][n] = float(sum_k (xq[m][k] - zp) * w[k][n]) * (x_scale * w_scale[n]) (+ bias[n]),
 // with xq, x_scale, zp from DynamicQuantizeLinear over the whole of x (per
@@ -43,7 +45,7 @@ struct DynamicGemmArgs {
   const float* bias = nullptr;  // n values, or nullptr
   float* out = nullptr;
 };
-void dynamic_gemm(const GemmPath& gemm_path, const QuantizePath& quantize_path, const DynamicGemmArgs& args,
-                  ThreadPool& pool);
+void dynamic_gemm(const GemmPath& gemm_path, const QuantizePath& quantize_path, const StatsPath& stats,
+                  const DynamicGemmArgs& args, ThreadPool& pool);
 
 }  // namespace lowbit
