@@ -131,3 +131,30 @@ TEST(thread_pool_second_caller_runs_inline) {
   other.join();
   CHECK_EQ(total.load(), size_t{2 * 300 * 15});
 }
+
+TEST(thread_pool_inline_scope_keeps_tasks_on_the_calling_thread) {
+  ThreadPool pool(3);
+  const std::thread::id me = std::this_thread::get_id();
+  std::vector<std::thread::id> ran(64);
+  {
+    InlineScope scope;
+    {
+      InlineScope nested;  // nesting keeps it on
+    }
+    pool.parallel_for(ran.size(), [&](size_t i) {
+      // Long enough that the workers would take some of the indices.
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      ran[i] = std::this_thread::get_id();
+    });
+  }
+  for (const auto& id : ran) CHECK(id == me);
+  // Out of the scope the pool splits again: some index runs on a worker.
+  std::vector<std::thread::id> split(64);
+  pool.parallel_for(split.size(), [&](size_t i) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    split[i] = std::this_thread::get_id();
+  });
+  bool worker = false;
+  for (const auto& id : split) worker = worker || id != me;
+  CHECK(worker);
+}
