@@ -2,6 +2,14 @@
 // QDQ int8 version (quantized here by lowbit), batch 1 and 8, 1 and 2 threads,
 // lowbit against onnxruntime-node in the same process; and the session.run floor
 // on a one-element Add model.
+//
+// Two lowbit columns: `run` computes on a worker thread and leaves the event loop
+// free; `runSync` computes on the calling thread. onnxruntime-node's run() calls
+// its native run synchronously inside setImmediate (it blocks the event loop for
+// the whole inference), so runSync is the like-for-like comparison of compute;
+// `run` adds the thread hand-off (a wake-up of the sleeping event loop thread),
+// printed below the table as measured on this machine.
+import { randomFill } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import { cpu } from '../lib';
 import { defaultModelPath } from '../lib/cli/default-job';
@@ -23,6 +31,13 @@ function table(rows: (string | number)[][]): void {
   for (const r of rows) console.log(r.map((v, c) => String(v).padStart(widths[c])).join('  '));
 }
 
+/** The round trip of one empty work item through libuv's thread pool: what any non-blocking run pays. */
+async function threadHandoffMs(budget: number): Promise<number> {
+  const one = Buffer.alloc(1);
+  const r = await medianMs(() => new Promise<void>((resolve, reject) => randomFill(one, (e) => (e ? reject(e) : resolve()))), budget);
+  return r.ms;
+}
+
 export async function benchModel(options: ModelBenchOptions = {}): Promise<Measurement[]> {
   const budget = options.budgetMs ?? 600;
   const results: Measurement[] = [];
@@ -31,7 +46,9 @@ export async function benchModel(options: ModelBenchOptions = {}): Promise<Measu
   const lines = renderTextLines(64, { seed: 3 });
   const calibration = [0, 1, 2, 3].map((i) => ({ x: new Tensor('float32', batchOf(lines.slice(i * 8, i * 8 + 8)), [8, 3, 48, 192]) }));
   const qdq = await quantizeStatic(modelPath, { calibration, method: 'percentile' });
-  const rows: (string | number)[][] = [['model', 'batch', 'thr', 'lowbit ms', 'ort ms', 'ort fp32 ms', 'x ort', 'x ort fp32']];
+  const rows: (string | number)[][] = [
+    ['model', 'batch', 'thr', 'lowbit run ms', 'runSync ms', 'ort ms', 'ort fp32 ms', 'x ort', 'x ort fp32', 'sync x ort fp32'],
+  ];
   for (const threads of options.threads ?? [1, 2]) {
     cpu.setThreads(threads);
     const so = { intraOpNumThreads: threads, interOpNumThreads: 1 };
@@ -47,20 +64,26 @@ export async function benchModel(options: ModelBenchOptions = {}): Promise<Measu
       for (const kind of ['fp32', 'int8'] as const) {
         const s = sessions[kind];
         const l = await medianMs(() => s.lowbit.run(feedL), budget);
+        const ls = await medianMs(() => s.lowbit.runSync(feedL), budget);
         const o = await medianMs(() => s.ort.run(feedO), budget);
         ms[`${kind}-lowbit`] = l.ms;
+        ms[`${kind}-lowbit-sync`] = ls.ms;
         ms[`${kind}-ort`] = o.ms;
         const c = `cls-${kind} b${batch}`;
         results.push({ suite: 'model', case: c, impl: 'lowbit', isa: cpu.isa, threads, medianMs: l.ms, samples: l.samples, batch });
+        results.push({ suite: 'model', case: c, impl: 'lowbit-sync', isa: cpu.isa, threads, medianMs: ls.ms, samples: ls.samples, batch });
         results.push({ suite: 'model', case: c, impl: 'onnxruntime-node', threads, medianMs: o.ms, samples: o.samples, batch });
       }
       for (const kind of ['fp32', 'int8'] as const) {
-        const l = ms[`${kind}-lowbit`], o = ms[`${kind}-ort`], of = ms['fp32-ort'];
-        rows.push([`cls ${kind}`, batch, threads, l.toFixed(3), o.toFixed(3), of.toFixed(3), (o / l).toFixed(2), (of / l).toFixed(2)]);
+        const l = ms[`${kind}-lowbit`], ls = ms[`${kind}-lowbit-sync`], o = ms[`${kind}-ort`], of = ms['fp32-ort'];
+        rows.push([`cls ${kind}`, batch, threads, l.toFixed(3), ls.toFixed(3), o.toFixed(3), of.toFixed(3), (o / l).toFixed(2), (of / l).toFixed(2), (of / ls).toFixed(2)]);
       }
     }
   }
   table(rows);
+  const handoff = await threadHandoffMs(budget);
+  console.log(`thread hand-off on this machine (an empty libuv work item, run and awaited): ${(handoff * 1000).toFixed(1)} us; run - runSync above is this plus the wake-up after a longer sleep`);
+  results.push({ suite: 'model', case: 'thread-handoff', impl: 'libuv', threads: 1, medianMs: handoff, samples: 0 });
 
   // The run floor: a one-element Add.
   cpu.setThreads(1);
