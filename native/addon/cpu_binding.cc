@@ -103,7 +103,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 Napi::Value GetThreads(const Napi::CallbackInfo& info) {
   Args args(info, "getThreads", 0);
-  return Napi::Number::New(info.Env(), static_cast<double>(lowbit::default_thread_pool().threads()));
+  return Napi::Number::New(info.Env(), static_cast<double>(lowbit::default_thread_pool().size()));
 }
 
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {

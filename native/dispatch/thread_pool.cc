@@ -96,6 +96,8 @@ thread_local bool t_inline = false;
 InlineScope::InlineScope() : saved_(t_inline) { t_inline = true; }
 InlineScope::~InlineScope() { t_inline = saved_; }
 
+size_t ThreadPool::threads() const { return t_inline ? 1 : size(); }
+
 void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& task, bool wake_sleeping) {
   if (t_inline) {
     for (size_t i = 0; i < count; ++i) task(i);

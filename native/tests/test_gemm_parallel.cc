@@ -141,6 +141,9 @@ TEST(thread_pool_inline_scope_keeps_tasks_on_the_calling_thread) {
     {
       InlineScope nested;  // nesting keeps it on
     }
+    // Kernels size their tiles from threads(): one core here, the whole pool outside.
+    CHECK(pool.threads() == 1);
+    CHECK(pool.size() == 3);
     pool.parallel_for(ran.size(), [&](size_t i) {
       // Long enough that the workers would take some of the indices.
       std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -148,6 +151,7 @@ TEST(thread_pool_inline_scope_keeps_tasks_on_the_calling_thread) {
     });
   }
   for (const auto& id : ran) CHECK(id == me);
+  CHECK(pool.threads() == 3);
   // Out of the scope the pool splits again: some index runs on a worker.
   std::vector<std::thread::id> split(64);
   pool.parallel_for(split.size(), [&](size_t i) {

@@ -34,7 +34,11 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  size_t threads() const { return workers_.size() + 1; }  // the caller works too
+  // The threads a parallel_for called from this thread spreads over (the caller
+  // works too): 1 inside an InlineScope, so kernels tile for one core there.
+  size_t threads() const;
+  // The pool's size, wherever it is asked from.
+  size_t size() const { return workers_.size() + 1; }
 
   // Runs task(0..count-1), each index exactly once, spread over the workers and
   // the calling thread (indices are handed out one at a time, so a worker that
