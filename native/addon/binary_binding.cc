@@ -113,6 +113,22 @@ Napi::FunctionReference* BinaryOutputHandle::ctor_ = nullptr;
 
 // ---------------------------------------------------------------- weights
 
+// The packed-weights object at argument i (a Handle), packed for the active binary path.
+template <typename Handle>
+const Handle& unwrap_packed(const Args& args, size_t i, const char* what, const char* type_name,
+                            const Napi::FunctionReference& ctor) {
+  if (!args[i].IsObject() || !args[i].As<Napi::Object>().InstanceOf(ctor.Value())) {
+    args.fail(kArg, std::string(what) + " must be a " + type_name);
+  }
+  const Handle& h = *Handle::Unwrap(args[i].As<Napi::Object>());
+  const lowbit::BinaryPath* path = h.w().path;
+  if (path != &active_binary_path()) {
+    args.fail(kIsa, std::string(what) + " was packed for the " + path->name + " binary kernels but the active path (" +
+                        lowbit::isa_name(active_isa()) + ") runs " + active_binary_path().name + "; pack it again");
+  }
+  return h;
+}
+
 class BinaryWeightsHandle : public Napi::ObjectWrap<BinaryWeightsHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -152,15 +168,7 @@ class BinaryWeightsHandle : public Napi::ObjectWrap<BinaryWeightsHandle> {
   const lowbit::BinaryWeights& w() const { return w_; }
 
   static const BinaryWeightsHandle& From(const Args& args, size_t i, const char* what) {
-    if (!args[i].IsObject() || !args[i].As<Napi::Object>().InstanceOf(ctor_->Value())) {
-      args.fail(kArg, std::string(what) + " must be a BinaryWeights");
-    }
-    const BinaryWeightsHandle& h = *Unwrap(args[i].As<Napi::Object>());
-    if (h.w_.path != &active_binary_path()) {
-      args.fail(kIsa, std::string(what) + " was packed for the " + h.w_.path->name + " binary kernels but the active path (" +
-                          lowbit::isa_name(active_isa()) + ") runs " + active_binary_path().name + "; pack it again");
-    }
-    return h;
+    return unwrap_packed<BinaryWeightsHandle>(args, i, what, "BinaryWeights", *ctor_);
   }
 
  private:
@@ -210,15 +218,7 @@ class BinaryWeightMatrixHandle : public Napi::ObjectWrap<BinaryWeightMatrixHandl
   const lowbit::BinaryWeightMatrix& w() const { return w_; }
 
   static const BinaryWeightMatrixHandle& From(const Args& args, size_t i, const char* what) {
-    if (!args[i].IsObject() || !args[i].As<Napi::Object>().InstanceOf(ctor_->Value())) {
-      args.fail(kArg, std::string(what) + " must be a BinaryWeightMatrix");
-    }
-    const BinaryWeightMatrixHandle& h = *Unwrap(args[i].As<Napi::Object>());
-    if (h.w_.path != &active_binary_path()) {
-      args.fail(kIsa, std::string(what) + " was packed for the " + h.w_.path->name + " binary kernels but the active path (" +
-                          lowbit::isa_name(active_isa()) + ") runs " + active_binary_path().name + "; pack it again");
-    }
-    return h;
+    return unwrap_packed<BinaryWeightMatrixHandle>(args, i, what, "BinaryWeightMatrix", *ctor_);
   }
 
  private:
@@ -297,6 +297,16 @@ std::vector<uint64_t>& step_scratch() {
   return scratch;
 }
 
+// Argument i: a Float32Array or an Int8Array of `count` elements (its type in *type).
+lowbit::BufferRef float_or_int8(const OpCall& call, size_t i, const char* name, size_t count, napi_typedarray_type* type) {
+  *type = call.type_of(i, name);
+  if (*type == napi_float32_array) return call.tensor<float>(i, name, napi_float32_array, count);
+  if (*type != napi_int8_array) {
+    call.args().fail(kDtype, std::string(name) + " must be a Float32Array or an Int8Array, got " + typed_array_name(*type));
+  }
+  return call.tensor<int8_t>(i, name, napi_int8_array, count);
+}
+
 // OpCall::finish, with an allocation failure of an immediate call (the
 // driver's buffers) turned into a LowbitError.
 Napi::Value finish(const OpCall& call, const char* label, lowbit::Step step, double cost) {
@@ -318,15 +328,8 @@ Napi::Value Bitpack(const Napi::CallbackInfo& info) {
   const size_t cols = positive(args, 2, "cols");
   const size_t count = checked_mul(args, rows, cols, "x");
   const lowbit::BufferRef out = call.tensor<uint8_t>(3, "out", napi_uint8_array, bit_bytes(args, rows, cols, "out"));
-  const napi_typedarray_type type = call.type_of(0, "x");
-  lowbit::BufferRef x;
-  if (type == napi_float32_array) {
-    x = call.tensor<float>(0, "x", napi_float32_array, count);
-  } else if (type == napi_int8_array) {
-    x = call.tensor<int8_t>(0, "x", napi_int8_array, count);
-  } else {
-    args.fail(kDtype, std::string("x must be a Float32Array or an Int8Array, got ") + typed_array_name(type));
-  }
+  napi_typedarray_type type;
+  const lowbit::BufferRef x = float_or_int8(call, 0, "x", count, &type);
   const lowbit::BinaryPath* path = &active_binary_path();
   return finish(call, "bitpack", [=](uint8_t* arena) {
     uint8_t* o = out.get<uint8_t>(arena);
@@ -352,15 +355,8 @@ Napi::Value Bitunpack(const Napi::CallbackInfo& info) {
   const size_t cols = positive(args, 2, "cols");
   const size_t count = checked_mul(args, rows, cols, "out");
   const lowbit::BufferRef bits = call.tensor<uint8_t>(0, "bits", napi_uint8_array, bit_bytes(args, rows, cols, "bits"));
-  const napi_typedarray_type type = call.type_of(3, "out");
-  lowbit::BufferRef out;
-  if (type == napi_float32_array) {
-    out = call.tensor<float>(3, "out", napi_float32_array, count);
-  } else if (type == napi_int8_array) {
-    out = call.tensor<int8_t>(3, "out", napi_int8_array, count);
-  } else {
-    args.fail(kDtype, std::string("out must be a Float32Array or an Int8Array, got ") + typed_array_name(type));
-  }
+  napi_typedarray_type type;
+  const lowbit::BufferRef out = float_or_int8(call, 3, "out", count, &type);
   const lowbit::BinaryPath* path = &active_binary_path();
   return finish(call, "bitunpack", [=](uint8_t* arena) {
     const uint64_t* words = packed_rows(*path, napi_uint8_array, bits.get<const uint8_t>(arena), rows, cols, &step_scratch());

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "lowbit/binary.h"
+#include "../../common/binary-dispatch.h"
 
 namespace lowbit {
 namespace avx2 {
@@ -136,22 +137,10 @@ void tile_impl(const BinaryTile& t) {
   }
 }
 
-template <BinaryOutputKind kKind>
-void tile_kind(const BinaryTile& t) {
-  switch (t.m) {
-    case 1: tile_impl<1, kKind>(t); break;
-    case 2: tile_impl<2, kKind>(t); break;
-    case 3: tile_impl<3, kKind>(t); break;
-    default: tile_impl<4, kKind>(t); break;
-  }
-}
-
 void tile(const BinaryTile& t) {
-  switch (t.os->kind) {
-    case BinaryOutputKind::kFloat32: tile_kind<BinaryOutputKind::kFloat32>(t); break;
-    case BinaryOutputKind::kInt8: tile_kind<BinaryOutputKind::kInt8>(t); break;
-    case BinaryOutputKind::kBits: tile_kind<BinaryOutputKind::kBits>(t); break;
-  }
+  dispatch_rows_and_kind<4>(t.m, t.os->kind, [&](auto rows, auto kind) {
+    tile_impl<decltype(rows)::value, decltype(kind)::value>(t);
+  });
 }
 
 // x < 0 per lane: vcmpltps + vmovmskps, 8 values at a time.
@@ -224,22 +213,10 @@ void bw_tile_impl(const BinaryWeightTile& t) {
   }
 }
 
-template <BinaryOutputKind kKind>
-void bw_tile_kind(const BinaryWeightTile& t) {
-  switch (t.m) {
-    case 1: bw_tile_impl<1, kKind>(t); break;
-    case 2: bw_tile_impl<2, kKind>(t); break;
-    case 3: bw_tile_impl<3, kKind>(t); break;
-    default: bw_tile_impl<4, kKind>(t); break;
-  }
-}
-
 void bw_tile(const BinaryWeightTile& t) {
-  switch (t.os->kind) {
-    case BinaryOutputKind::kFloat32: bw_tile_kind<BinaryOutputKind::kFloat32>(t); break;
-    case BinaryOutputKind::kInt8: bw_tile_kind<BinaryOutputKind::kInt8>(t); break;
-    case BinaryOutputKind::kBits: bw_tile_kind<BinaryOutputKind::kBits>(t); break;
-  }
+  dispatch_rows_and_kind<4>(t.m, t.os->kind, [&](auto rows, auto kind) {
+    bw_tile_impl<decltype(rows)::value, decltype(kind)::value>(t);
+  });
 }
 
 template <BinaryOutputKind kKind>
@@ -256,11 +233,9 @@ void finish_kind(const int32_t* acc, size_t acc_stride, size_t m, size_t n0, siz
 
 void finish_s32(const int32_t* acc, size_t acc_stride, size_t m, size_t n0, size_t n,
                 const BinaryOutput& os, uint8_t* out, size_t out_stride) {
-  switch (os.kind) {
-    case BinaryOutputKind::kFloat32: finish_kind<BinaryOutputKind::kFloat32>(acc, acc_stride, m, n0, n, os, out, out_stride); break;
-    case BinaryOutputKind::kInt8: finish_kind<BinaryOutputKind::kInt8>(acc, acc_stride, m, n0, n, os, out, out_stride); break;
-    case BinaryOutputKind::kBits: finish_kind<BinaryOutputKind::kBits>(acc, acc_stride, m, n0, n, os, out, out_stride); break;
-  }
+  dispatch_output_kind(os.kind, [&](auto kind) {
+    finish_kind<decltype(kind)::value>(acc, acc_stride, m, n0, n, os, out, out_stride);
+  });
 }
 
 bool supported() { return cpu_features().avx2; }

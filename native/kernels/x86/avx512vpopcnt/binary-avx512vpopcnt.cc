@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "lowbit/binary.h"
+#include "../../common/binary-dispatch.h"
 
 namespace lowbit {
 namespace avx512vpopcnt {
@@ -156,24 +157,10 @@ void tile_impl(const BinaryTile& t) {
 #undef LOWBIT_ROW_STEP
 #undef LOWBIT_ROW_SAVE
 
-template <BinaryOutputKind kKind>
-void tile_kind(const BinaryTile& t) {
-  switch (t.m) {
-    case 1: tile_impl<1, kKind>(t); break;
-    case 2: tile_impl<2, kKind>(t); break;
-    case 3: tile_impl<3, kKind>(t); break;
-    case 4: tile_impl<4, kKind>(t); break;
-    case 5: tile_impl<5, kKind>(t); break;
-    default: tile_impl<6, kKind>(t); break;
-  }
-}
-
 void tile(const BinaryTile& t) {
-  switch (t.os->kind) {
-    case BinaryOutputKind::kFloat32: tile_kind<BinaryOutputKind::kFloat32>(t); break;
-    case BinaryOutputKind::kInt8: tile_kind<BinaryOutputKind::kInt8>(t); break;
-    case BinaryOutputKind::kBits: tile_kind<BinaryOutputKind::kBits>(t); break;
-  }
+  dispatch_rows_and_kind<6>(t.m, t.os->kind, [&](auto rows, auto kind) {
+    tile_impl<decltype(rows)::value, decltype(kind)::value>(t);
+  });
 }
 
 // x < 0 per lane, 64 values per output word (masked loads past the end).
@@ -242,22 +229,10 @@ void bw_tile_impl(const BinaryWeightTile& t) {
   emit_rows<kKind, M>(*t.os, M, t.n0, t.n, t.out, t.out_stride, [&](size_t r, size_t v) { return acc[r][v]; });
 }
 
-template <BinaryOutputKind kKind>
-void bw_tile_kind(const BinaryWeightTile& t) {
-  switch (t.m) {
-    case 1: bw_tile_impl<1, kKind>(t); break;
-    case 2: bw_tile_impl<2, kKind>(t); break;
-    case 3: bw_tile_impl<3, kKind>(t); break;
-    default: bw_tile_impl<4, kKind>(t); break;
-  }
-}
-
 void bw_tile(const BinaryWeightTile& t) {
-  switch (t.os->kind) {
-    case BinaryOutputKind::kFloat32: bw_tile_kind<BinaryOutputKind::kFloat32>(t); break;
-    case BinaryOutputKind::kInt8: bw_tile_kind<BinaryOutputKind::kInt8>(t); break;
-    case BinaryOutputKind::kBits: bw_tile_kind<BinaryOutputKind::kBits>(t); break;
-  }
+  dispatch_rows_and_kind<4>(t.m, t.os->kind, [&](auto rows, auto kind) {
+    bw_tile_impl<decltype(rows)::value, decltype(kind)::value>(t);
+  });
 }
 
 template <BinaryOutputKind kKind>
@@ -276,11 +251,9 @@ void finish_kind(const int32_t* acc, size_t acc_stride, size_t m, size_t n0, siz
 
 void finish_s32(const int32_t* acc, size_t acc_stride, size_t m, size_t n0, size_t n,
                 const BinaryOutput& os, uint8_t* out, size_t out_stride) {
-  switch (os.kind) {
-    case BinaryOutputKind::kFloat32: finish_kind<BinaryOutputKind::kFloat32>(acc, acc_stride, m, n0, n, os, out, out_stride); break;
-    case BinaryOutputKind::kInt8: finish_kind<BinaryOutputKind::kInt8>(acc, acc_stride, m, n0, n, os, out, out_stride); break;
-    case BinaryOutputKind::kBits: finish_kind<BinaryOutputKind::kBits>(acc, acc_stride, m, n0, n, os, out, out_stride); break;
-  }
+  dispatch_output_kind(os.kind, [&](auto kind) {
+    finish_kind<decltype(kind)::value>(acc, acc_stride, m, n0, n, os, out, out_stride);
+  });
 }
 
 bool supported() {
