@@ -300,6 +300,35 @@ describe('quantized elementwise ops in models, against onnxruntime-node', functi
     assert.deepEqual(steps.filter((k) => k.startsWith('transpose')), ['transpose(xq -> nhwc)', 'transpose(t1 -> nchw)', 'transpose(mulq -> nchw)', 'transpose(addq -> nchw)']);
   });
 
+  it('QDQ: DQ -> MaxPool / GlobalMaxPool -> Q with the same parameters runs on the 8-bit values, equal to onnxruntime bit for bit', async () => {
+    for (const dtype of ['uint8', 'int8'] as B8[]) {
+      const g = new Graph({ nodes: [], inputs: [{ name: 'a', dtype, shape: [2, 6, 9, 11] }], outputs: [], opset: 13 });
+      const zp = dtype === 'int8' ? -7 : 131;
+      scalarF(g, 'sa', 0.04); scalarQ(g, 'za', dtype, zp);
+      scalarF(g, 'sa2', 0.04); scalarQ(g, 'za2', dtype, zp);  // equal values, other names
+      scalarF(g, 'sb', 0.05);
+      g.nodes.push(node('DequantizeLinear', ['a', 'sa', 'za'], ['af']));
+      g.nodes.push(node('MaxPool', ['af'], ['mp'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1] }));
+      g.nodes.push(node('QuantizeLinear', ['mp', 'sa2', 'za2'], ['mpq']));
+      g.nodes.push(node('GlobalMaxPool', ['af'], ['gmp']));
+      g.nodes.push(node('QuantizeLinear', ['gmp', 'sa', 'za'], ['gmpq']));
+      // Other parameters: a real requantization, left to the float ops.
+      g.nodes.push(node('MaxPool', ['af'], ['mp2'], { kernel_shape: [2, 2] }));
+      g.nodes.push(node('QuantizeLinear', ['mp2', 'sb', 'za'], ['mp2q']));
+      g.outputs = [
+        { name: 'mpq', dtype, shape: [2, 6, 5, 5] }, { name: 'gmpq', dtype, shape: [2, 6, 1, 1] }, { name: 'mp2q', dtype, shape: [2, 6, 8, 10] },
+      ];
+      const feeds = { a: bytesTensor(rng, dtype, [2, 6, 9, 11]) };
+      const s = await compare(exportModel(g), feeds, ['mpq', 'gmpq', 'mp2q']);
+      assert.equal(s.passes!.quantizedSelect, 2, JSON.stringify(s.passes));
+      const steps = s.planFor({ a: [2, 6, 9, 11] }).steps;
+      assert.ok(steps.includes('MaxPool_mp#q8') && steps.includes('GlobalMaxPool_gmp#q8'), steps.join(' '));
+      // Exact: the fused ops equal onnxruntime (and the float ops) byte for byte.
+      const mine = await s.run(feeds), theirs = await runOrt(await createSession(exportModel(g)), feeds);
+      for (const name of ['mpq', 'gmpq']) assert.deepEqual(Array.from(mine[name].data as ArrayLike<number>), Array.from(theirs[name].data as ArrayLike<number>), name);
+    }
+  });
+
   it('QOperator: com.microsoft QLinearAdd, QLinearMul and QLinearGlobalAveragePool, uint8 and int8', async () => {
     for (const dtype of ['uint8', 'int8'] as B8[]) {
       const zp = dtype === 'int8' ? [-3, 10, -128, 5] : [130, 120, 0, 255];

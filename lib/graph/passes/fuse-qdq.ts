@@ -211,3 +211,41 @@ export function fuseQuantizedElementwise(g: Graph): number {
   }
   return count;
 }
+
+/** Ops that only select or move values: on 8-bit data they give exactly the quantized float result. */
+const SELECTING_OPS = new Set(['MaxPool', 'GlobalMaxPool']);
+
+/** Two constant scalars (one value each) of the same type and value. */
+function sameScalar(g: Graph, a: string | undefined, b: string | undefined): boolean {
+  const x = a ? g.constants.get(a) : undefined, y = b ? g.constants.get(b) : undefined;
+  return !!x && !!y && x.size === 1 && y.size === 1 && x.dtype === y.dtype && x.data[0] === y.data[0];
+}
+
+/**
+ * DequantizeLinear -> MaxPool -> QuantizeLinear with the same scale and zero
+ * point -> MaxPool on the 8-bit values: max commutes with a monotonic
+ * dequantization, and requantizing a dequantized value with the same
+ * parameters gives it back, so the result is bit for bit the three float ops'.
+ * (onnxruntime's quantizer writes MaxPool this way: output parameters = input's.)
+ */
+export function fuseQuantizedSelect(g: Graph): number {
+  let count = 0;
+  const producers = g.producers();
+  let consumers = g.consumers();
+  for (const op of [...g.nodes]) {
+    if (op.domain !== '' || !SELECTING_OPS.has(op.opType)) continue;
+    if (op.outputs.length > 1 && op.outputs[1] !== '') continue;  // MaxPool's Indices
+    const d = dq8(g, producers, op.inputs[0]);
+    if (!d) continue;
+    const q = only(consumers, g, op.outputs[0]);
+    if (!q || q.opType !== 'QuantizeLinear' || q.domain !== '') continue;
+    // Same scale and the same stored zero point (so the same 8-bit type).
+    if (!sameScalar(g, d.inputs[1], q.inputs[1]) || !sameScalar(g, d.inputs[2], q.inputs[2])) continue;
+    const fused: Node = { ...op, name: `${op.name}#q8`, inputs: [d.inputs[0]], outputs: [q.outputs[0]] };
+    g.nodes.splice(g.nodes.indexOf(op), 1, fused);
+    g.nodes = g.nodes.filter((n) => n !== q);
+    consumers = g.consumers();
+    count++;
+  }
+  return count;
+}

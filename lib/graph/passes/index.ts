@@ -4,7 +4,7 @@ import { foldBatchNorm } from './fold-batchnorm';
 import { fuseActivations, matchHardSwish, removeDeadNodes } from './fuse-activations';
 import { fuseDynamicMatMul } from './fuse-dynamic';
 import { fuseInt4MatMul } from './fuse-int4';
-import { fuseQdq, fuseQuantizedElementwise, fuseQuantizedUnary } from './fuse-qdq';
+import { fuseQdq, fuseQuantizedElementwise, fuseQuantizedSelect, fuseQuantizedUnary } from './fuse-qdq';
 
 export interface PassReport {
   deadNodes: number;
@@ -14,6 +14,7 @@ export interface PassReport {
   qdqFused: number;
   lookupTables: number;
   qlinearElementwise: number;
+  quantizedSelect: number;
   dynamicMatMuls: number;
   int4MatMuls: number;
 }
@@ -25,12 +26,13 @@ export function optimize(g: Graph): PassReport {
   const qdqFused = fuseQdq(g);
   const lookupTables = fuseQuantizedUnary(g);
   const qlinearElementwise = fuseQuantizedElementwise(g);
+  const quantizedSelect = fuseQuantizedSelect(g);
   const dynamicMatMuls = fuseDynamicMatMul(g);
   const int4MatMuls = fuseInt4MatMul(g);
   const activationsFused = fuseActivations(g);
   removeDeadNodes(g);
   g.sortTopologically();
-  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables, qlinearElementwise, dynamicMatMuls, int4MatMuls };
+  return { deadNodes, batchNormsFolded, hardSwishMatched, activationsFused, qdqFused, lookupTables, qlinearElementwise, quantizedSelect, dynamicMatMuls, int4MatMuls };
 }
 
-export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary, fuseQuantizedElementwise, fuseDynamicMatMul, fuseInt4MatMul };
+export { foldBatchNorm, fuseActivations, matchHardSwish, removeDeadNodes, fuseQdq, fuseQuantizedUnary, fuseQuantizedElementwise, fuseQuantizedSelect, fuseDynamicMatMul, fuseInt4MatMul };
