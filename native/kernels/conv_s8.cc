@@ -157,12 +157,12 @@ uint8_t* im2col_scratch(size_t bytes) {
 
 // The small-m kernels' input: x_eff bytes (int8 input flipped to the uint8
 // domain) with the borders filled with za_eff, in this thread's scratch, plus
-// 16 bytes of slack the kernels' 16-byte row reads may touch.
+// the slack the kernels' whole-vector row reads may touch.
 const uint8_t* padded_image(const ConvS8Plan& p, const uint8_t* x) {
   const Conv2dGeometry& g = p.geometry;
   const size_t pitch = p.sm_pitch, hp = p.sm_hp, c = p.c;
   thread_local AlignedBuffer buffer;
-  const size_t bytes = p.n * hp * pitch + 16;
+  const size_t bytes = p.n * hp * pitch + kSmallMSlack;
   if (buffer.size() < bytes) buffer.resize(bytes);
   auto* dst = static_cast<uint8_t*>(buffer.data());
   const uint8_t pad = p.sm.pad;

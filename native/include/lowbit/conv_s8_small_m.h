@@ -34,6 +34,7 @@ namespace lowbit {
 
 constexpr size_t kSmallMMaxChannels = 16;
 constexpr size_t kSmallMMaxGroups = 64;  // K groups of 4 bytes: the gathered block stays on the stack
+constexpr size_t kSmallMSlack = 128;     // bytes after the padded image a kernel may read (never used)
 
 // Weights in the layout every small-m kernel reads.
 struct PackedSmallM {
@@ -64,7 +65,7 @@ struct SmallMArgs {
   const PackedSmallM* w = nullptr;
   const SmallMParams* params = nullptr;
   const uint8_t* padded = nullptr;  // [n][hp][pitch] x_eff bytes, padding = za_eff
-  size_t pitch = 0;                 // bytes per padded row (>= (w + pads) * c, + 16 slack at the end)
+  size_t pitch = 0;                 // bytes per padded row ((w + pads) * c; kSmallMSlack after the last)
   size_t hp = 0;                    // padded rows per image
   size_t oh = 0, ow = 0, m = 0;
   size_t stride_h = 1, stride_w = 1, dilation_h = 1;

@@ -18,7 +18,7 @@ namespace x86 {
 
 // gathered[(ky*nq + q)*PX + p] (4 bytes each) = bytes 4q..4q+3 of kernel row ky
 // of pixel p. Every pixel's row is read 16 bytes at a time: past kw*C the
-// bytes meet zero weights (the padded image has 16 bytes of slack at its end).
+// bytes meet zero weights (the padded image has kSmallMSlack bytes after its end).
 template <size_t PX>
 static inline void gather_block(const uint8_t* const* rows, size_t kh, size_t nq, const size_t* off,
                                 uint8_t* gathered) {
