@@ -78,11 +78,12 @@ bool permutable(const SmallMArgs& a) {
   return step % 2 == 0 && 15 * step + 4 * a.w->nq <= 128;
 }
 
-template <size_t MP>
+// NQ: the groups per kernel row when known at compile time (1..4), else 0.
+template <size_t MP, size_t NQ>
 void run_permuted(const SmallMArgs& a, size_t r0, size_t r1) {
   const PackedSmallM& w = *a.w;
   const SmallMParams& p = *a.params;
-  const size_t step = a.stride_w * w.c, nq = w.nq;
+  const size_t step = a.stride_w * w.c, nq = NQ != 0 ? NQ : w.nq;
   // Word indices into the 128-byte window: pixel p's group q is the dword at
   // byte step*p + 4q, words (step*p)/2 + 2q and the next one.
   alignas(64) uint16_t index[32][32];
@@ -102,13 +103,16 @@ void run_permuted(const SmallMArgs& a, size_t r0, size_t r1) {
 #pragma GCC unroll 16
       for (size_t j = 0; j < MP; ++j) acc[j] = _mm512_set1_epi32(p.init[j]);  // the correction and bias, wrapping
       const auto* wd = static_cast<const int32_t*>(w.w8.data());
+#pragma GCC unroll 4
       for (size_t ky = 0; ky < w.kh; ++ky) {
         // Pixels past the row's end read the padded image's slack: computed, never stored.
         const uint8_t* base = row0 + ky * a.dilation_h * a.pitch + ox0 * step;
         const __m512i lo = _mm512_loadu_si512(base), hi = _mm512_loadu_si512(base + 64);
-        for (size_t q = 0; q < nq; ++q, wd += MP) {
-          dot_group<MP>(acc, _mm512_permutex2var_epi16(lo, _mm512_load_si512(index[q]), hi), wd);
+#pragma GCC unroll 4
+        for (size_t q = 0; q < nq; ++q) {
+          dot_group<MP>(acc, _mm512_permutex2var_epi16(lo, _mm512_load_si512(index[q]), hi), wd + q * MP);
         }
+        wd += nq * MP;
       }
       finish<MP>(acc, p, out_row + ox0 * a.m, a.m, a.ow - ox0 < 16 ? a.ow - ox0 : 16);
     }
@@ -117,8 +121,14 @@ void run_permuted(const SmallMArgs& a, size_t r0, size_t r1) {
 
 template <size_t MP>
 void run_mp(const SmallMArgs& a, size_t r0, size_t r1) {
-  if (permutable(a)) run_permuted<MP>(a, r0, r1);
-  else run_gathered<MP>(a, r0, r1);
+  if (!permutable(a)) return run_gathered<MP>(a, r0, r1);
+  switch (a.w->nq) {
+    case 1: return run_permuted<MP, 1>(a, r0, r1);
+    case 2: return run_permuted<MP, 2>(a, r0, r1);
+    case 3: return run_permuted<MP, 3>(a, r0, r1);
+    case 4: return run_permuted<MP, 4>(a, r0, r1);
+    default: return run_permuted<MP, 0>(a, r0, r1);
+  }
 }
 
 void run(const SmallMArgs& a, size_t r0, size_t r1) {

@@ -57,11 +57,13 @@ static inline void transpose_4x16(const __m128i* c, __m128i* out) {
 
 static inline void transpose_8x16(const __m128i* c, __m128i* out) {
   __m128i a[4], b[4];
+#pragma GCC unroll 4
   for (size_t k = 0; k < 4; ++k) {
     a[k] = _mm_unpacklo_epi8(c[2 * k], c[2 * k + 1]);  // pixels 0-7, channels 2k, 2k+1
     b[k] = _mm_unpackhi_epi8(c[2 * k], c[2 * k + 1]);  // pixels 8-15
   }
   const __m128i* half[2] = {a, b};
+#pragma GCC unroll 2
   for (size_t h = 0; h < 2; ++h) {
     const __m128i* s = half[h];
     const __m128i d0 = _mm_unpacklo_epi16(s[0], s[1]), d1 = _mm_unpackhi_epi16(s[0], s[1]);  // ch 0-3
@@ -77,6 +79,7 @@ static inline void transpose_16x16(const __m128i* c, __m128i* out) {
   __m128i lo[8], hi[8];
   transpose_8x16(c, lo);      // channels 0-7: 2 pixels per register
   transpose_8x16(c + 8, hi);  // channels 8-15
+#pragma GCC unroll 8
   for (size_t i = 0; i < 8; ++i) {
     out[2 * i] = _mm_unpacklo_epi64(lo[i], hi[i]);
     out[2 * i + 1] = _mm_unpackhi_epi64(lo[i], hi[i]);
@@ -91,6 +94,11 @@ static inline void store_pixels(const __m128i* c, uint8_t* out, size_t m, size_t
   else if (MP == 8) transpose_8x16(c, t);
   else transpose_16x16(c, t);
   const size_t regs = (valid * MP + 15) / 16;
+  if (m == MP && valid == 16) {  // a whole 16-pixel block
+#pragma GCC unroll 16
+    for (size_t i = 0; i < MP; ++i) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), t[i]);
+    return;
+  }
   if (m == MP && valid * MP % 16 == 0) {
     for (size_t i = 0; i < regs; ++i) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), t[i]);
     return;
