@@ -3,8 +3,6 @@
 // kernel; ref and the ARM paths have none (conv_s8 keeps its im2col GEMM there).
 #include "lowbit/conv_s8_small_m.h"
 
-#include <cstring>
-
 namespace lowbit {
 
 #if LOWBIT_HAVE_AVX2

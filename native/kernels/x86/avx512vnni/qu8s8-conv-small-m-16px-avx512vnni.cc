@@ -23,7 +23,7 @@ __attribute__((always_inline)) inline void dot_group(__m512i (&acc)[MP], __m512i
   for (size_t j = 0; j < MP; ++j) acc[j] = _mm512_dpbusd_epi32(acc[j], a, _mm512_set1_epi32(wd[j]));
 }
 
-// The output stage of 16 pixels x MP channels and the NHWC store.
+// The output stage of 16 pixels x MP channels (acc already holds init) and the NHWC store.
 template <size_t MP>
 __attribute__((always_inline)) inline void finish(__m512i (&acc)[MP], const SmallMParams& p, uint8_t* out,
                                                   size_t m, size_t valid) {
@@ -33,8 +33,7 @@ __attribute__((always_inline)) inline void finish(__m512i (&acc)[MP], const Smal
     const __m512i zp = _mm512_set1_epi32(p.zero_point);
 #pragma GCC unroll 16
     for (size_t j = 0; j < MP; ++j) {
-      const __m512i v = acc[j];
-      __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_set1_ps(p.scale[j]));
+      __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[j]), _mm512_set1_ps(p.scale[j]));
       // x < lo ? lo : (x > hi ? hi : x), NaN-faithful as the GEMM's output stage.
       const __mmask16 below = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
       x = _mm512_mask_mov_ps(_mm512_min_ps(hi, x), below, lo);
@@ -45,8 +44,7 @@ __attribute__((always_inline)) inline void finish(__m512i (&acc)[MP], const Smal
     const __m512i qmin = _mm512_set1_epi32(p.qmin), qmax = _mm512_set1_epi32(p.qmax);
 #pragma GCC unroll 16
     for (size_t j = 0; j < MP; ++j) {
-      const __m512i v = acc[j];
-      __m512i y = srdhm(_mm512_sllv_epi32(v, _mm512_set1_epi32(p.left_shift[j])),
+      __m512i y = srdhm(_mm512_sllv_epi32(acc[j], _mm512_set1_epi32(p.left_shift[j])),
                         _mm512_set1_epi32(p.multiplier[j]));
       y = _mm512_add_epi32(rdbpot(y, _mm512_set1_epi32(p.right_shift[j]), _mm512_set1_epi32(p.round_mask[j])), zp);
       const __mmask16 below = _mm512_cmplt_epi32_mask(y, qmin);
