@@ -564,8 +564,8 @@ TEST(conv_s8_small_m_stem_shapes) {
       }
       RETURN_IF_FAILED();
     }
-    // Split over threads; and an input that ends at an unmapped page.
-    ConvTester().input(2, 96, 192, 3).m(8).kernel(3, 3).strides(2, 2).pads(1, 1, 1, 1).w_zero(WZero::kNone)
+    // Split over threads (past the 4M multiply-add threshold); and an input that ends at an unmapped page.
+    ConvTester().input(4, 128, 192, 3).m(8).kernel(3, 3).strides(2, 2).pads(1, 1, 1, 1).w_zero(WZero::kNone)
         .output(Out::kFp32PerChannel).bias(true).pool(&pool).expect_small_m(true).test(isa);
     ConvTester().input(1, 7, 13, 3).m(8).kernel(3, 3).strides(2, 2).pads(1, 1, 1, 1).w_zero(WZero::kNone)
         .output(Out::kFixedpointPerChannel).guard(true).expect_small_m(true).test(isa);
