@@ -23,6 +23,7 @@ void pack_conv_s8(Isa isa, const void* w, bool w_signed, size_t m, size_t cg, si
   out->zero_point = zero_point;
   out->depthwise = cg == 1 && m == groups;
   out->group_b.clear();
+  out->small_m = false;
   if (out->depthwise) {
     pack_depthwise(depthwise_path(isa), w, w_signed, m, kh, kw, zero_point, &out->dw);
     return;
@@ -46,6 +47,10 @@ void pack_conv_s8(Isa isa, const void* w, bool w_signed, size_t m, size_t cg, si
     if (zero_point.size() == 1) zp = zero_point;
     else if (zero_point.size() == m) zp.assign(zero_point.begin() + g * mg, zero_point.begin() + (g + 1) * mg);
     pack_matrix(path, b.data(), w_signed, k, mg, mg, zp, &out->group_b[g]);
+  }
+  if (small_m_applies(isa, w, w_signed, m, cg, kh, kw, groups, zero_point)) {
+    out->small_m = true;
+    pack_small_m(w, w_signed, m, cg, kh, kw, zero_point, &out->sm);
   }
 }
 
@@ -74,11 +79,19 @@ void prepare_conv_s8(const PackedConvS8& w, size_t n, size_t h, size_t wd, const
   p.direct = g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
              g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
   p.group_rq.clear();
+  p.small_m = false;
   if (w.depthwise) {
     prepare_depthwise(w.dw, rq, x_zero_point, x_signed, g, &p.dw);
     return;
   }
   if (rq == nullptr) return;
+  if (w.small_m && !p.direct && g.dilation_w == 1) {
+    p.small_m = true;
+    prepare_small_m(w.sm, *rq, x_signed, x_zero_point, &p.sm);
+    p.sm_pitch = (wd + g.pad_left + g.pad_right) * p.c;
+    p.sm_hp = h + g.pad_top + g.pad_bottom;
+    return;
+  }
   const size_t mg = w.group_m();
   p.group_rq.resize(w.groups);
   for (size_t gi = 0; gi < w.groups; ++gi) {
@@ -142,6 +155,67 @@ uint8_t* im2col_scratch(size_t bytes) {
   return static_cast<uint8_t*>(buffer.data());
 }
 
+// The small-m kernels' input: x_eff bytes (int8 input flipped to the uint8
+// domain) with the borders filled with za_eff, in this thread's scratch, plus
+// the slack the kernels' whole-vector row reads may touch.
+const uint8_t* padded_image(const ConvS8Plan& p, const uint8_t* x) {
+  const Conv2dGeometry& g = p.geometry;
+  const size_t pitch = p.sm_pitch, hp = p.sm_hp, c = p.c;
+  thread_local AlignedBuffer buffer;
+  const size_t bytes = p.n * hp * pitch + kSmallMSlack;
+  if (buffer.size() < bytes) buffer.resize(bytes);
+  auto* dst = static_cast<uint8_t*>(buffer.data());
+  const uint8_t pad = p.sm.pad;
+  const size_t left = g.pad_left * c, inner = p.w * c;
+  for (size_t b = 0; b < p.n; ++b) {
+    for (size_t yp = 0; yp < hp; ++yp) {
+      uint8_t* row = dst + (b * hp + yp) * pitch;
+      if (yp < g.pad_top || yp >= g.pad_top + p.h) {
+        std::memset(row, pad, pitch);
+        continue;
+      }
+      const uint8_t* src = x + (b * p.h + (yp - g.pad_top)) * inner;
+      std::memset(row, pad, left);
+      if (p.x_signed) {
+        for (size_t i = 0; i < inner; ++i) row[left + i] = static_cast<uint8_t>(src[i] ^ 0x80);
+      } else {
+        std::memcpy(row + left, src, inner);
+      }
+      std::memset(row + left + inner, pad, pitch - left - inner);
+    }
+  }
+  return dst;
+}
+
+void conv_small_m(const PackedConvS8& w, const ConvS8Plan& p, const uint8_t* x, void* out, ThreadPool* pool) {
+  SmallMArgs a;
+  a.w = &w.sm;
+  a.params = &p.sm;
+  a.padded = padded_image(p, x);
+  a.pitch = p.sm_pitch;
+  a.hp = p.sm_hp;
+  a.oh = p.oh;
+  a.ow = p.ow;
+  a.m = w.m;
+  a.stride_h = p.geometry.stride_h;
+  a.stride_w = p.geometry.stride_w;
+  a.dilation_h = p.geometry.dilation_h;
+  a.out = out;
+  const SmallMPath& path = *small_m_path(w.isa);
+  const size_t rows = p.n * p.oh;
+  const size_t work = rows * p.ow * w.m * w.k();
+  const size_t threads = pool != nullptr ? pool->threads() : 1;
+  if (threads <= 1 || work < kMinParallelWork || rows < 2) {
+    path.run(a, 0, rows);
+    return;
+  }
+  const size_t tasks = std::min(rows, threads * kTasksPerThread);
+  pool->parallel_for(tasks, [&](size_t t) {
+    const size_t r0 = rows * t / tasks, r1 = rows * (t + 1) / tasks;
+    if (r0 < r1) path.run(a, r0, r1);
+  }, work >= kMinWakeWork);
+}
+
 }  // namespace
 
 void conv_s8(const PackedConvS8& w, const ConvS8Plan& p, const void* x, void* out, ThreadPool* pool) {
@@ -163,6 +237,10 @@ void conv_s8(const PackedConvS8& w, const ConvS8Plan& p, const void* x, void* ou
     a.params = &p.dw;
     a.out = out;
     depthwise_conv(depthwise_path(w.isa), a, threads > 1 ? pool : nullptr);
+    return;
+  }
+  if (p.small_m) {
+    conv_small_m(w, p, static_cast<const uint8_t*>(x), out, pool);
     return;
   }
 

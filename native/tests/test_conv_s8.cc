@@ -52,6 +52,8 @@ class ConvTester {
   ConvTester& pool(lowbit::ThreadPool* v) { pool_ = v; return *this; }
   // Places x so that it ends right before an unmapped page: any read past it faults.
   ConvTester& guard(bool v) { guard_ = v; return *this; }
+  // Whether the small-m kernels must (1) or must not (0) run on ISAs that have them; -1: either.
+  ConvTester& expect_small_m(bool v) { expect_small_m_ = v ? 1 : 0; return *this; }
   // Grows the bottom/right padding until at least one output pixel fits.
   ConvTester& fit() {
     while (g_.out_h(h_) == 0) ++g_.pad_bottom;
@@ -60,6 +62,7 @@ class ConvTester {
   }
 
   bool depthwise() const { return groups_ == c_ && m_ == c_; }
+  bool geometry_unpadded() const { return g_.pad_top + g_.pad_left + g_.pad_bottom + g_.pad_right == 0; }
   size_t k() const { return g_.kh * g_.kw * (c_ / groups_); }
 
   std::string describe() const {
@@ -142,6 +145,11 @@ class ConvTester {
     }
     ConvS8Plan plan;
     prepare_conv_s8(packed, n_, h_, w_, g_, x_signed_, x_zp, requant ? &rq : nullptr, &plan);
+    if (expect_small_m_ >= 0 && small_m_path(isa) != nullptr && plan.small_m != (expect_small_m_ == 1)) {
+      record_failure(__FILE__, __LINE__, std::string(isa_name(isa)) + " " + describe() + ": small-m kernels " +
+                                             (plan.small_m ? "ran" : "did not run"));
+      return false;
+    }
     if (guard_) {
       const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
       const size_t span = (x.size() + page - 1) / page * page;
@@ -173,7 +181,7 @@ class ConvTester {
       }
       const size_t ch = i % m_, px = i / m_;
       record_failure(__FILE__, __LINE__,
-                     std::string(isa_name(isa)) + (packed.depthwise ? " depthwise " : " gemm ") + describe() +
+                     std::string(isa_name(isa)) + (packed.depthwise ? " depthwise " : plan.small_m ? " small-m " : " gemm ") + describe() +
                          ": out[pixel " + std::to_string(px) + "][" + std::to_string(ch) + "] = " +
                          std::to_string(gv) + ", ref " + std::to_string(ev));
       return false;
@@ -225,6 +233,7 @@ class ConvTester {
   bool out_signed_ = false, bias_ = false, clamp_ = false;
   lowbit::ThreadPool* pool_ = nullptr;
   bool guard_ = false;
+  int expect_small_m_ = -1;
 };
 
 const size_t kChannels[] = {1, 3, 7, 8, 16, 17, 64, 65, 144};
@@ -500,6 +509,87 @@ TEST(conv_s8_input_ends_at_unmapped_page) {
       }
       RETURN_IF_FAILED();
     }
+  }
+}
+
+TEST(conv_s8_small_m_all_paths) {
+  // Few output channels (m <= 16, one group): the vector runs over output
+  // pixels. Every m, K from 1 to ~80 (kernel rows of 1 to 20 bytes: one to
+  // five 4-byte groups, partial ones), strides, pads, widths around the 8/16
+  // pixel blocks, batches, both activation types and extreme zero points.
+  auto& r = rng();
+  const size_t widths[] = {1, 5, 8, 15, 16, 17, 33, 37};
+  for (size_t m = 1; m <= 16; ++m) {
+    for (size_t c : {1, 2, 3, 4, 5, 8}) {
+      for (int rep = 0; rep < 2; ++rep) {
+        const size_t kh = 1 + r() % 4, kw = 1 + r() % 3;
+        const size_t sh = 1 + r() % 2, sw = 1 + r() % 2;
+        ConvTester t;
+        t.input(1 + r() % 2, 1 + r() % 7, pick(widths), c).m(m).kernel(kh, kw).strides(sh, sw)
+            .dilations(1 + (r() % 4 == 0), 1).pads(r() % (kh + 1), r() % (kw + 1), r() % (kh + 1), r() % (kw + 1))
+            .x_signed(r() & 1).values(r() % 3 == 0 ? Values::kAlternating : Values::kRandom)
+            .output(static_cast<Out>(1 + r() % 4)).out_signed(r() & 1).bias(r() & 1).clamp(r() % 3 == 0).fit();
+        // Weights whose w - zw fits int8: int8 with no or a zero zero point, uint8 around 128.
+        switch (r() % 3) {
+          case 0: t.w_signed(true).w_zero(WZero::kNone); break;
+          case 1: t.w_signed(true).w_zero_point(0); break;
+          default: t.w_signed(false).w_zero_point(128); break;
+        }
+        // 1x1 stride 1 unpadded runs as a direct GEMM, one channel in and out as depthwise.
+        const bool direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && t.geometry_unpadded();
+        if (!direct && !(c == 1 && m == 1)) t.expect_small_m(true);
+        for (auto isa : isas_under_test()) t.test(isa);
+        RETURN_IF_FAILED();
+      }
+    }
+  }
+}
+
+TEST(conv_s8_small_m_stem_shapes) {
+  // The classifier stem (3 -> 8 channels, 3x3, stride 2, pad 1) and its
+  // neighbours, at extreme values and zero points, with both output stages.
+  lowbit::ThreadPool pool(3);
+  for (auto isa : isas_under_test()) {
+    for (Values v : {Values::kRandom, Values::kExtreme, Values::kAlternating}) {
+      for (Out o : {Out::kFp32PerTensor, Out::kFp32PerChannel, Out::kFixedpointPerTensor, Out::kFixedpointPerChannel}) {
+        for (bool x_signed : {false, true}) {
+          ConvTester().input(1, 48, 192, 3).m(8).kernel(3, 3).strides(2, 2).pads(1, 1, 1, 1).x_signed(x_signed)
+              .values(v).w_zero(WZero::kNone).output(o).bias(true).expect_small_m(true).test(isa);
+          ConvTester().input(3, 9, 23, 3).m(16).kernel(3, 3).strides(2, 2).pads(1, 1, 1, 1).x_signed(x_signed)
+              .values(v).w_zero(WZero::kPerChannel).w_signed(false).w_zero_point(128).output(o).out_signed(true)
+              .clamp(true).expect_small_m(true).test(isa);
+          ConvTester().input(2, 31, 29, 1).m(4).kernel(5, 5).strides(1, 1).pads(2, 2, 2, 2).x_signed(x_signed)
+              .values(v).w_zero_point(0).output(o).bias(true).huge_bias(true).expect_small_m(true).test(isa);
+        }
+      }
+      RETURN_IF_FAILED();
+    }
+    // Split over threads (past the 4M multiply-add threshold); and an input that ends at an unmapped page.
+    ConvTester().input(4, 128, 192, 3).m(8).kernel(3, 3).strides(2, 2).pads(1, 1, 1, 1).w_zero(WZero::kNone)
+        .output(Out::kFp32PerChannel).bias(true).pool(&pool).expect_small_m(true).test(isa);
+    ConvTester().input(1, 7, 13, 3).m(8).kernel(3, 3).strides(2, 2).pads(1, 1, 1, 1).w_zero(WZero::kNone)
+        .output(Out::kFixedpointPerChannel).guard(true).expect_small_m(true).test(isa);
+    RETURN_IF_FAILED();
+  }
+}
+
+TEST(conv_s8_small_m_declines) {
+  // The GEMM path keeps what the small-m kernels do not take: int32 output,
+  // weights whose w - zw leaves int8, dilation along W, groups, m > 16.
+  for (auto isa : isas_under_test()) {
+    ConvTester().input(1, 9, 11, 3).m(8).kernel(3, 3).strides(2, 2).pads(1, 1, 1, 1).w_zero(WZero::kNone)
+        .output(Out::kInt32).expect_small_m(false).test(isa);
+    ConvTester().input(1, 9, 11, 3).m(8).kernel(3, 3).pads(1, 1, 1, 1).w_signed(true).w_zero_point(5)
+        .values(Values::kExtreme).output(Out::kFp32PerTensor).expect_small_m(false).test(isa);
+    ConvTester().input(1, 9, 11, 3).m(8).kernel(3, 3).pads(1, 1, 1, 1).w_signed(false).w_zero_point(0)
+        .values(Values::kRandom).output(Out::kFp32PerTensor).expect_small_m(false).test(isa);
+    ConvTester().input(1, 9, 11, 3).m(8).kernel(3, 3).dilations(1, 2).w_zero(WZero::kNone)
+        .output(Out::kFixedpointPerTensor).expect_small_m(false).test(isa);
+    ConvTester().input(1, 9, 11, 4).m(8).groups(2).kernel(3, 3).w_zero(WZero::kNone)
+        .output(Out::kFixedpointPerTensor).expect_small_m(false).test(isa);
+    ConvTester().input(1, 9, 11, 3).m(17).kernel(3, 3).w_zero(WZero::kNone)
+        .output(Out::kFp32PerChannel).expect_small_m(false).test(isa);
+    RETURN_IF_FAILED();
   }
 }
 

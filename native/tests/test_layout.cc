@@ -117,6 +117,29 @@ TEST(transpose_tiles_match_ref) {
   }
 }
 
+TEST(transpose_interleave_tiles_match_ref) {
+  // Dense destinations (ds == rows): the 3- and 4-row interleaves (an image's
+  // planes to NHWC), both widths, column counts around the 8/16 steps.
+  for (Isa isa : isas_under_test()) {
+    const LayoutPath& path = layout_path(isa);
+    for (size_t rows : {1, 2, 3, 4, 5}) {
+      for (size_t cols : {1, 7, 8, 15, 16, 17, 33, 100}) {
+        const size_t ss = cols + rng()() % 3;
+        std::vector<uint32_t> src(rows * ss), want(cols * rows + 5, 7), got(cols * rows + 5, 7);
+        for (auto& v : src) v = rng()();
+        ref::kLayoutPath.transpose_32(src.data(), ss, want.data(), rows, rows, cols);
+        path.transpose_32(src.data(), ss, got.data(), rows, rows, cols);
+        CHECK(want == got);
+        std::vector<uint8_t> src8(rows * ss), want8(cols * rows + 5, 7), got8(cols * rows + 5, 7);
+        for (auto& v : src8) v = static_cast<uint8_t>(rng()());
+        ref::kLayoutPath.transpose_8(src8.data(), ss, want8.data(), rows, rows, cols);
+        path.transpose_8(src8.data(), ss, got8.data(), rows, rows, cols);
+        CHECK(want8 == got8);
+      }
+    }
+  }
+}
+
 TEST(gather_axes_matches_definition) {
   for (int trial = 0; trial < 120; ++trial) {
     AxisMaps m;

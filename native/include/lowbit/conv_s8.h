@@ -10,6 +10,9 @@
 //  - depthwise (groups == C == M): the dedicated kernel of lowbit/depthwise_s8.h;
 //  - 1x1, stride 1, no padding: one GEMM per group straight over the input rows
 //    (N*H*W rows of C bytes; a group is a column offset with the row stride C);
+//  - few output channels (lowbit/conv_s8_small_m.h: one group, m <= 16,
+//    requantized, x86): the vector runs over output pixels of a padded copy
+//    of the input;
 //  - otherwise im2col: chunks of output pixels are gathered into rows of
 //    K = kh*kw*Cg bytes (taps outer, channels inner; padded taps filled with the
 //    zero point) in thread-local scratch, then one GEMM per group and chunk.
@@ -23,6 +26,7 @@
 #include <memory>
 #include <vector>
 
+#include "lowbit/conv_s8_small_m.h"
 #include "lowbit/depthwise_s8.h"
 #include "lowbit/gemm.h"
 
@@ -38,6 +42,8 @@ struct PackedConvS8 {
   // GEMM form, one matrix per group: B_g[K][M/groups], K = (ky*kw + kx)*Cg + c.
   std::vector<PackedMatrix> group_b;
   PackedDepthwise dw;
+  bool small_m = false;  // the small-m kernels may run (also packed as group_b for other calls)
+  PackedSmallM sm;
 
   size_t channels() const { return cg * groups; }  // input channels C
   size_t group_m() const { return m / groups; }
@@ -61,6 +67,9 @@ struct ConvS8Plan {
   bool direct = false;                   // 1x1/stride 1/no padding: no im2col
   std::vector<Requantization> group_rq;  // GEMM form: one output stage per group
   DepthwiseParams dw;                    // depthwise form
+  bool small_m = false;                  // small-m form: its output stage, padded-image shape
+  SmallMParams sm;
+  size_t sm_pitch = 0, sm_hp = 0;
 };
 
 // rq == nullptr: int32 output; its parameters hold 1 or m values.

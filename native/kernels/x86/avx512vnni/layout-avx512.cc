@@ -8,7 +8,7 @@
 namespace lowbit {
 namespace avx512 {
 
-extern const LayoutPath kLayoutPath = {Isa::kAvx512Vnni, x86::transpose_32_avx, ref::transpose_8,
+extern const LayoutPath kLayoutPath = {Isa::kAvx512Vnni, x86::transpose_32_avx, x86::transpose_8_avx,
                                        simd::weighted_sum_f32<simd::VecAvx512>};
 
 }  // namespace avx512

@@ -1,5 +1,6 @@
 // 32-bit transpose in 8x8 register blocks (AVX: unpack, shuffle, lane swap),
-// for the AVX2 and AVX-512 layout paths. Pure data movement: bit-exact.
+// for the AVX2 and AVX-512 layout paths, and both widths' dense 3- and 4-row
+// interleaves. Pure data movement: bit-exact.
 #pragma once
 
 #include <immintrin.h>
@@ -8,6 +9,8 @@
 #include <cstdint>
 
 #include "../../common/transpose-small.h"
+#include "lowbit/layout.h"
+#include "transpose-interleave-avx.h"
 
 namespace lowbit {
 namespace x86 {
@@ -39,6 +42,7 @@ inline void transpose_8x8_32(const uint32_t* src, size_t ss, uint32_t* dst, size
 
 // A rows x cols block in 8x8 register blocks; the edges element by element.
 inline void transpose_32_avx(const uint32_t* src, size_t ss, uint32_t* dst, size_t ds, size_t rows, size_t cols) {
+  if (transpose_interleave_32(src, ss, dst, ds, rows, cols)) return;
   if (layout::transpose_few_rows(src, ss, dst, ds, rows, cols)) return;
   size_t r = 0;
   for (; r + 8 <= rows; r += 8) {
@@ -49,6 +53,12 @@ inline void transpose_32_avx(const uint32_t* src, size_t ss, uint32_t* dst, size
     }
   }
   layout::transpose_few_rows(src + r * ss, ss, dst + r, ds, rows - r, cols);
+}
+
+// Bytes: the interleaves, else ref's tiled loop.
+inline void transpose_8_avx(const uint8_t* src, size_t ss, uint8_t* dst, size_t ds, size_t rows, size_t cols) {
+  if (transpose_interleave_8(src, ss, dst, ds, rows, cols)) return;
+  ref::transpose_8(src, ss, dst, ds, rows, cols);
 }
 
 }  // namespace x86
