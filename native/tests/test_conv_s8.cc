@@ -573,6 +573,28 @@ TEST(conv_s8_small_m_stem_shapes) {
   }
 }
 
+TEST(conv_s8_small_m_takes_wide_1x1_with_few_channels) {
+  // A 1x1 convolution otherwise runs as a direct GEMM; with at most 8 output
+  // channels over 256 pixels or more the small-m kernels take it (the GEMM's
+  // 32-wide tile would be a quarter full), otherwise the GEMM keeps it.
+  lowbit::ThreadPool pool(2);
+  for (auto isa : isas_under_test()) {
+    for (size_t m : {1, 3, 8}) {
+      for (size_t c : {2, 8, 24, 33}) {  // (one channel in and out is depthwise)
+        ConvTester().input(2, 8, 16, c).m(m).kernel(1, 1).x_signed(c % 2 == 1).w_zero(WZero::kNone)
+            .output(Out::kFp32PerChannel).bias(true).clamp(true).expect_small_m(true).test(isa);
+        ConvTester().input(1, 24, 96, c).m(m).kernel(1, 1).values(Values::kExtreme).w_signed(false).w_zero_point(128)
+            .output(Out::kFixedpointPerTensor).guard(true).pool(&pool).expect_small_m(true).test(isa);
+      }
+    }
+    ConvTester().input(2, 8, 16, 24).m(16).kernel(1, 1).w_zero(WZero::kNone).output(Out::kFp32PerChannel)
+        .expect_small_m(false).test(isa);
+    ConvTester().input(1, 5, 7, 24).m(8).kernel(1, 1).w_zero(WZero::kNone).output(Out::kFp32PerChannel)
+        .expect_small_m(false).test(isa);
+    RETURN_IF_FAILED();
+  }
+}
+
 TEST(conv_s8_small_m_declines) {
   // The GEMM path keeps what the small-m kernels do not take: int32 output,
   // weights whose w - zw leaves int8, dilation along W, groups, m > 16.
