@@ -823,7 +823,6 @@ void build_shift_rows(const uint8_t* row, ptrdiff_t row_bytes, ptrdiff_t c, ptrd
 // arrays indexed in runtime loops spilled every vpdpbusd), and a kernel row
 // costs ceil(kw/4) x 4 vpdpbusd with the weights as memory operands.
 
-constexpr size_t kBandRows = 4;
 
 // The t4-interleaved input columns of one input row (inside the image) for the
 // 64 output bytes at byte `at` of the output row (kernel column kx reads
@@ -870,7 +869,7 @@ __attribute__((always_inline)) inline void band_columns(const uint8_t* row, ptrd
 // Output rows [r0, r1) of the band kernel; start_of(r) gives row r's
 // accumulator starts [phase][64] (init plus the constant contribution of its
 // kernel rows outside the image, which are not read).
-template <bool kSigned, size_t KW, class StartOf>
+template <bool kSigned, size_t KW, size_t kBandRows, class StartOf>
 void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, StartOf&& start_of) {
   constexpr size_t G = (KW + 3) / 4;
   const Conv2dGeometry& g = a.geometry;
@@ -885,7 +884,7 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, Star
   const int8_t* wrows = static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset;
   const size_t wphase = kh * G * 4 * kBlock, wrow = G * 4 * kBlock;
   const auto dpbusd = [](__m512i& acc, __m512i xv, const int8_t* wv) __attribute__((always_inline)) {
-    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(xv), "m"(*reinterpret_cast<const __m512i*>(wv)));
+    acc = _mm512_dpbusd_epi32(acc, xv, _mm512_load_si512(wv));
   };
   for (size_t r = r0; r < r1;) {
     const size_t b = r / a.oh, oy0 = r % a.oh;
@@ -935,22 +934,24 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, Star
 #pragma GCC unroll 4
         for (size_t j = 0; j < kBandRows; ++j) {
           const int32_t ky = ky_of[u][j];
-          if (ky < 0) continue;
-          const int8_t* wv = wph + static_cast<size_t>(ky) * wrow;
+          if (ky >= 0) {
+            const int8_t* wv = wph + static_cast<size_t>(ky) * wrow;
 #pragma GCC unroll 2
-          for (size_t m = 0; m < G; ++m) {
+            for (size_t m = 0; m < G; ++m) {
 #pragma GCC unroll 4
-            for (size_t k = 0; k < 4; ++k) dpbusd(acc[j][k], s[m][k], wv + (m * 4 + k) * kBlock);
+              for (size_t k = 0; k < 4; ++k) dpbusd(acc[j][k], s[m][k], wv + (m * 4 + k) * kBlock);
+            }
           }
         }
       }
       const size_t done = i * kBlock;
 #pragma GCC unroll 4
       for (size_t j = 0; j < kBandRows; ++j) {
-        if (j >= nb) break;
-        uint8_t* o = orow[j] + done * out_bytes;
-        if (done + kBlock <= row_out) finish_t4(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, phase * kBlock, o);
-        else finish_t4<true>(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, phase * kBlock, o, row_out - done);
+        if (j < nb) {
+          uint8_t* o = orow[j] + done * out_bytes;
+          if (done + kBlock <= row_out) finish_t4(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, phase * kBlock, o);
+          else finish_t4<true>(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, phase * kBlock, o, row_out - done);
+        }
       }
       if (++phase == phases) phase = 0;
     }
@@ -1087,8 +1088,8 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
                        : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
                                       pattern_ints;
     };
-    if (g.kw == 3) run_band<kSigned, 3>(a, r0, r1, p, start_of);
-    else run_band<kSigned, 5>(a, r0, r1, p, start_of);
+    if (g.kw == 3) run_band<kSigned, 3, 4>(a, r0, r1, p, start_of);
+    else run_band<kSigned, 5, 3>(a, r0, r1, p, start_of);
     return;
   }
   for (size_t i0 = 0; i0 < chunks; i0 += kStripChunks) {
