@@ -978,8 +978,9 @@ struct RowsChunk {
 template <size_t NCH>
 __attribute__((always_inline)) inline void rows_chunks(const RowsChunk& rc, const Stage& p, size_t i, size_t at,
                                                        size_t* phase, uint8_t* o) {
+  // The intrinsic: the asm form of block_t4 keeps arrays of accumulators in memory.
   const auto dpbusd = [](__m512i& acc, const uint8_t* xv, const int8_t* wv) __attribute__((always_inline)) {
-    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(_mm512_load_si512(xv)), "m"(*reinterpret_cast<const __m512i*>(wv)));
+    acc = _mm512_dpbusd_epi32(acc, _mm512_load_si512(xv), _mm512_load_si512(wv));
   };
   __m512i acc[NCH][4];
   const int8_t* wv[NCH];
