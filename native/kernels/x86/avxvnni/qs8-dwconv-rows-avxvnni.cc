@@ -267,6 +267,7 @@ struct RowsScratch {
   AlignedBuffer buffer;
   std::vector<int64_t> key;
   AlignedBuffer starts;  // [pattern of outside kernel rows][phase][32]
+  AlignedBuffer padded;  // the band kernel's padded input rows
   std::vector<uint32_t> patterns;
 };
 
@@ -318,6 +319,162 @@ __attribute__((always_inline)) inline void rows_chunks(const uint8_t* const* sro
   }
 }
 
+// ---- band kernel (3 and 5 kernel columns) -----------------------------------
+//
+// As the avx512vnni band kernel: kBandRows output rows of one image, 32 output
+// bytes at a time; each input row's interleaved columns for a chunk are built
+// in registers, one group of 4 columns at a time, and fed to every row of the
+// band that reads the input row. Nothing is stored but the outputs (the strip
+// kernel above stores and reloads shift rows).
+
+// Group M (kernel columns 4M..4M+3, those past KW weight 0) of one input row
+// for the 32 output bytes at byte `at` of the output row; `row` is the input
+// row's padded copy (zero point around it), so every load is a plain one.
+template <bool kSigned, size_t KW, size_t M>
+__attribute__((always_inline)) inline void band_group(const uint8_t* row, ptrdiff_t at, ptrdiff_t c, __m256i (&s)[4]) {
+  const auto load = [&](ptrdiff_t from) __attribute__((always_inline)) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + from));
+  };
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  constexpr size_t used = KW - 4 * M < 4 ? KW - 4 * M : 4;
+  const ptrdiff_t am = at + static_cast<ptrdiff_t>(4 * M) * c;
+  __m256i t[4];
+  t[0] = load(am);
+  if (kSigned) t[0] = _mm256_xor_si256(t[0], flip);
+  if (used == 1) {
+    // Byte 0 of dword (lane q, r) of vector k is byte 4k + r of lane q.
+#pragma GCC unroll 4
+    for (size_t k = 0; k < 4; ++k) {
+      const __m256i pick = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(0x80808000u | (4 * k))),
+                                            _mm256_set_epi32(3, 2, 1, 0, 3, 2, 1, 0));
+      s[k] = _mm256_shuffle_epi8(t[0], pick);
+    }
+    return;
+  }
+#pragma GCC unroll 3
+  for (size_t j = 1; j < 4; ++j) {
+    if (j < used) {
+      t[j] = load(am + static_cast<ptrdiff_t>(j) * c);
+      if (kSigned) t[j] = _mm256_xor_si256(t[j], flip);
+    } else {
+      t[j] = t[0];
+    }
+  }
+  const __m256i lo01 = _mm256_unpacklo_epi8(t[0], t[1]), hi01 = _mm256_unpackhi_epi8(t[0], t[1]);
+  const __m256i lo23 = _mm256_unpacklo_epi8(t[2], t[3]), hi23 = _mm256_unpackhi_epi8(t[2], t[3]);
+  s[0] = _mm256_unpacklo_epi16(lo01, lo23);
+  s[1] = _mm256_unpackhi_epi16(lo01, lo23);
+  s[2] = _mm256_unpacklo_epi16(hi01, hi23);
+  s[3] = _mm256_unpackhi_epi16(hi01, hi23);
+}
+
+// Output rows [r0, r1); start_of(r): row r's accumulator starts [phase][32].
+template <bool kSigned, size_t KW, size_t kBandRows, class StartOf>
+void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, StartOf&& start_of) {
+  constexpr size_t G = (KW + 3) / 4;
+  const Conv2dGeometry& g = a.geometry;
+  const size_t kh = g.kh, c = a.c, phases = phases_of(c);
+  const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;
+  const size_t row_out = a.ow * c, chunks = (row_out + kChunk - 1) / kChunk;
+  const ptrdiff_t row_in = static_cast<ptrdiff_t>(a.w * c), sc = static_cast<ptrdiff_t>(c);
+  const ptrdiff_t h = static_cast<ptrdiff_t>(a.h), pl = static_cast<ptrdiff_t>(g.pad_left);
+  const auto* x = static_cast<const uint8_t*>(a.x);
+  auto* out = static_cast<uint8_t*>(a.out);
+  const auto zx = static_cast<uint8_t>(a.params->x_zero_point);
+  const int8_t* wrows = static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset;
+  const size_t wphase = kh * G * 4 * kChunk, wrow = G * 4 * kChunk;
+  AlignedBuffer& pad = rows_scratch().padded;
+  for (size_t r = r0; r < r1;) {
+    const size_t b = r / a.oh, oy0 = r % a.oh;
+    const size_t nb = std::min({kBandRows, r1 - r, a.oh - oy0});
+    const int32_t* start[kBandRows];
+    uint8_t* orow[kBandRows];
+    for (size_t j = 0; j < kBandRows; ++j) {
+      const size_t jj = std::min(j, nb - 1);  // rows past nb: computed, not stored
+      start[j] = start_of(r + jj);
+      orow[j] = out + (r + jj) * row_out * out_bytes;
+    }
+    // The input rows the band reads, with the ky of every band row reading
+    // each (-1: none).
+    const uint8_t* in_row[kBandRows * kRowsMaxKh];
+    int32_t ky_of[kBandRows * kRowsMaxKh][kBandRows];
+    size_t n_in = 0;
+    const ptrdiff_t first = static_cast<ptrdiff_t>(oy0 * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
+    const ptrdiff_t last = first + static_cast<ptrdiff_t>(((nb - 1) * g.stride_h) + (kh - 1) * g.dilation_h);
+    const ptrdiff_t dh = static_cast<ptrdiff_t>(g.dilation_h);
+    for (ptrdiff_t iy = std::max<ptrdiff_t>(first, 0); iy <= std::min(last, h - 1); ++iy) {
+      bool any = false;
+      for (size_t j = 0; j < kBandRows; ++j) {
+        const ptrdiff_t d = iy - first - static_cast<ptrdiff_t>(j * g.stride_h);
+        const bool reads = j < nb && d >= 0 && d % dh == 0 && d / dh < static_cast<ptrdiff_t>(kh);
+        ky_of[n_in][j] = reads ? static_cast<int32_t>(d / dh) : -1;
+        any = any || reads;
+      }
+      if (!any) continue;
+      in_row[n_in++] = x + (static_cast<ptrdiff_t>(b) * h + iy) * row_in;
+    }
+    // Padded copies of those rows: byte pl*C + j of a copy is byte j of the
+    // row, the zero point around it up to the last load's end. AVX2 has no
+    // byte-masked load, and the memcpy of a partial load in the loop would
+    // make every accumulator live across a call (spilled).
+    const size_t padded_bytes = (chunks * kChunk + (KW - 1) * c + kChunk + 63) / 64 * 64;
+    if (pad.size() < n_in * padded_bytes) pad.resize(n_in * padded_bytes);
+    for (size_t u = 0; u < n_in; ++u) {
+      auto* dst = static_cast<uint8_t*>(pad.data()) + u * padded_bytes;
+      const size_t left = std::min(static_cast<size_t>(pl) * c, padded_bytes);
+      const size_t copied = std::min(static_cast<size_t>(row_in), padded_bytes - left);
+      std::memset(dst, zx, left);
+      std::memcpy(dst + left, in_row[u], copied);
+      std::memset(dst + left + copied, zx, padded_bytes - left - copied);
+      in_row[u] = dst;
+    }
+    size_t phase = 0;
+    for (size_t i = 0; i < chunks; ++i) {
+      __m256i acc[kBandRows][4];
+#pragma GCC unroll 4
+      for (size_t j = 0; j < kBandRows; ++j) {
+#pragma GCC unroll 4
+        for (size_t k = 0; k < 4; ++k) {
+          acc[j][k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(start[j] + phase * kChunk + 8 * k));
+        }
+      }
+      const int8_t* wph = wrows + phase * wphase;
+      const ptrdiff_t at = static_cast<ptrdiff_t>(i * kChunk);
+      // One column group at a time: 4 registers of interleaved input live.
+      const auto feed = [&](const __m256i (&s)[4], size_t u, size_t m) __attribute__((always_inline)) {
+#pragma GCC unroll 4
+        for (size_t j = 0; j < kBandRows; ++j) {
+          const int32_t ky = ky_of[u][j];
+          if (ky >= 0) {
+            const int8_t* wv = wph + static_cast<size_t>(ky) * wrow + m * 4 * kChunk;
+#pragma GCC unroll 4
+            for (size_t k = 0; k < 4; ++k) {
+              acc[j][k] = _mm256_dpbusd_avx_epi32(acc[j][k], s[k],
+                                                  _mm256_load_si256(reinterpret_cast<const __m256i*>(wv + k * kChunk)));
+            }
+          }
+        }
+      };
+      for (size_t u = 0; u < n_in; ++u) {
+        __m256i s[4];
+        band_group<kSigned, KW, 0>(in_row[u], at, sc, s);
+        feed(s, u, 0);
+        if (G > 1) {
+          band_group<kSigned, KW, G - 1>(in_row[u], at, sc, s);
+          feed(s, u, G - 1);
+        }
+      }
+      const size_t done = i * kChunk;
+#pragma GCC unroll 4
+      for (size_t j = 0; j < kBandRows; ++j) {
+        if (j < nb) finish_chunk(acc[j], p, phase * kChunk, orow[j] + done * out_bytes, std::min(kChunk, row_out - done));
+      }
+      if (++phase == phases) phase = 0;
+    }
+    r += nb;
+  }
+}
+
 template <bool kSigned>
 void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const Stage p(*a.params);
@@ -359,17 +516,31 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   // column: it adds zx' * sum_kx w' (wrapping, as ref's sums).
   const uint32_t zx_flipped = static_cast<uint32_t>(a.params->x_zero_point + (kSigned ? 128 : 0));
   const auto* row_sum = reinterpret_cast<const int32_t*>(wrows + weight_bytes(c, kh, g.kw));  // [phase][ky][32]
+  // (Loops the compiler vectorizes: this runs on every call.)
   for (size_t q = 0; q < rs.patterns.size(); ++q) {
-    for (size_t i = 0; i < pattern_ints; ++i) {
-      uint32_t sum = 0;
-      const size_t ph = i / kChunk, pos = i % kChunk;
-      for (size_t ky = 0; ky < kh; ++ky) {
-        if ((rs.patterns[q] >> ky) & 1) sum += static_cast<uint32_t>(row_sum[(ph * kh + ky) * kChunk + pos]);
+    auto* st = reinterpret_cast<uint32_t*>(starts + q * pattern_ints);
+    for (size_t i = 0; i < pattern_ints; ++i) st[i] = static_cast<uint32_t>(init[i]);
+    for (size_t ky = 0; ky < kh; ++ky) {
+      if (((rs.patterns[q] >> ky) & 1) == 0) continue;
+      for (size_t ph = 0; ph < phases; ++ph) {
+        const int32_t* rsum = row_sum + (ph * kh + ky) * kChunk;
+        uint32_t* sp = st + ph * kChunk;
+        for (size_t pos = 0; pos < kChunk; ++pos) sp[pos] += static_cast<uint32_t>(rsum[pos]) * zx_flipped;
       }
-      starts[q * pattern_ints + i] = static_cast<int32_t>(static_cast<uint32_t>(init[i]) + sum * zx_flipped);
     }
   }
 
+  if (g.kw == 3 || g.kw == 5) {
+    const auto start_of = [&](size_t r) __attribute__((always_inline)) {
+      const uint32_t mask = outside_of(r % a.oh);
+      return mask == 0 ? init
+                       : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
+                                      pattern_ints;
+    };
+    if (g.kw == 3) run_band<kSigned, 3, 2>(a, r0, r1, p, start_of);
+    else run_band<kSigned, 5, 1>(a, r0, r1, p, start_of);
+    return;
+  }
   const size_t slot_bytes = groups * kStripChunks * 4 * kChunk;
   if (rs.buffer.size() < kh * slot_bytes) rs.buffer.resize(kh * slot_bytes);
   rs.key.resize(kh);
