@@ -1089,8 +1089,15 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
                        : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
                                       pattern_ints;
     };
-    if (g.kw == 3) run_band<kSigned, 3, 4>(a, r0, r1, p, start_of);
-    else run_band<kSigned, 5, 3>(a, r0, r1, p, start_of);
+    // Images of 1 or 2 output rows: no band rows computed only to be dropped.
+    if (a.oh <= 2) {
+      if (g.kw == 3) run_band<kSigned, 3, 2>(a, r0, r1, p, start_of);
+      else run_band<kSigned, 5, 2>(a, r0, r1, p, start_of);
+    } else if (g.kw == 3) {
+      run_band<kSigned, 3, 4>(a, r0, r1, p, start_of);
+    } else {
+      run_band<kSigned, 5, 3>(a, r0, r1, p, start_of);
+    }
     return;
   }
   for (size_t i0 = 0; i0 < chunks; i0 += kStripChunks) {
