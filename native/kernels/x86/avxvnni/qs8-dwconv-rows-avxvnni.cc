@@ -147,14 +147,29 @@ struct Stage {
   const int32_t* left_shift;
   const int32_t* right_shift;
   const int32_t* round_mask;
+  // fp32 mode with every scale <= 0.5 and qmin <= qmax inside the output type:
+  // |acc * scale| <= 2^30, so round(x) + zero point cannot overflow, and
+  // clamp(round(x) + zp, qmin, qmax) = round(clamp(x, lo, hi)) + zp (lo, hi
+  // integers, rounding monotonic): the float clamp moves after the saturating
+  // packs, as a byte min/max (none for the whole type range). As avx512vnni's.
+  bool fp32_late_clamp = false;
+  bool out_signed, full_range;
   __m256 lo, hi;
-  __m256i zero_point, qmin, qmax;
+  __m256i zero_point, qmin, qmax, qmin8, qmax8;
 
   explicit Stage(const DepthwiseParams& p)
       : kind(p.kind), scale(p.scale.data()), multiplier(p.multiplier.data()), left_shift(p.left_shift.data()),
-        right_shift(p.right_shift.data()), round_mask(p.round_mask.data()), lo(_mm256_set1_ps(p.lo)),
-        hi(_mm256_set1_ps(p.hi)), zero_point(_mm256_set1_epi32(p.zero_point)), qmin(_mm256_set1_epi32(p.qmin)),
-        qmax(_mm256_set1_epi32(p.qmax)) {}
+        right_shift(p.right_shift.data()), round_mask(p.round_mask.data()), out_signed(p.out_signed),
+        full_range(p.out_signed ? p.qmin == -128 && p.qmax == 127 : p.qmin == 0 && p.qmax == 255),
+        lo(_mm256_set1_ps(p.lo)), hi(_mm256_set1_ps(p.hi)), zero_point(_mm256_set1_epi32(p.zero_point)),
+        qmin(_mm256_set1_epi32(p.qmin)), qmax(_mm256_set1_epi32(p.qmax)),
+        qmin8(_mm256_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm256_set1_epi8(static_cast<char>(p.qmax))) {
+    const bool in_range = p.out_signed ? p.qmin >= -128 && p.qmax <= 127 : p.qmin >= 0 && p.qmax <= 255;
+    if (kind == DepthwiseOutput::kFp32 && in_range && p.qmin <= p.qmax) {
+      // Padded channels have scale 0 (prepare_depthwise).
+      fp32_late_clamp = std::all_of(p.scale.begin(), p.scale.end(), [](float v) { return v <= 0.5f; });
+    }
+  }
 };
 
 // requantize_one (bias already in the accumulator) on 8 lanes whose
@@ -190,13 +205,31 @@ __attribute__((always_inline)) inline void finish_chunk(const __m256i (&a)[4], c
     if (!whole) std::memcpy(out, tail, valid * 4);
     return;
   }
-  // Low bytes (static_cast), then packs that keep 0..255: lane q of the result
-  // is positions 16q .. 16q + 15 in order.
-  const __m256i byte = _mm256_set1_epi32(0xFF);
-  __m256i y[4];
+  // Packs leave lane q of the result holding positions 16q .. 16q + 15 in order.
+  __m256i r;
+  if (s.fp32_late_clamp) {
+    __m256i y[4];
 #pragma GCC unroll 4
-  for (size_t k = 0; k < 4; ++k) y[k] = _mm256_and_si256(requantize8(a[k], s, c0 + 8 * k), byte);
-  const __m256i r = _mm256_packus_epi16(_mm256_packus_epi32(y[0], y[1]), _mm256_packus_epi32(y[2], y[3]));
+    for (size_t k = 0; k < 4; ++k) {
+      const __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(a[k]), _mm256_loadu_ps(s.scale + c0 + 8 * k));
+      y[k] = _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
+    }
+    const __m256i h01 = _mm256_packs_epi32(y[0], y[1]), h23 = _mm256_packs_epi32(y[2], y[3]);
+    if (s.out_signed) {
+      r = _mm256_packs_epi16(h01, h23);
+      if (!s.full_range) r = _mm256_max_epi8(_mm256_min_epi8(r, s.qmax8), s.qmin8);
+    } else {
+      r = _mm256_packus_epi16(h01, h23);
+      if (!s.full_range) r = _mm256_max_epu8(_mm256_min_epu8(r, s.qmax8), s.qmin8);
+    }
+  } else {
+    // Low bytes (static_cast), then packs that keep 0..255.
+    const __m256i byte = _mm256_set1_epi32(0xFF);
+    __m256i y[4];
+#pragma GCC unroll 4
+    for (size_t k = 0; k < 4; ++k) y[k] = _mm256_and_si256(requantize8(a[k], s, c0 + 8 * k), byte);
+    r = _mm256_packus_epi16(_mm256_packus_epi32(y[0], y[1]), _mm256_packus_epi32(y[2], y[3]));
+  }
   if (whole) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), r);
   } else {
