@@ -570,8 +570,16 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
                        : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
                                       pattern_ints;
     };
-    if (g.kw == 3) run_band<kSigned, 3, 2>(a, r0, r1, p, start_of);
-    else run_band<kSigned, 5, 1>(a, r0, r1, p, start_of);
+    // 3 band rows: 12 accumulators of the 16 ymm registers (a group of
+    // interleaved input lives in the others); 2 for images of at most 2 output rows.
+    if (a.oh <= 2) {
+      if (g.kw == 3) run_band<kSigned, 3, 2>(a, r0, r1, p, start_of);
+      else run_band<kSigned, 5, 2>(a, r0, r1, p, start_of);
+    } else if (g.kw == 3) {
+      run_band<kSigned, 3, 3>(a, r0, r1, p, start_of);
+    } else {
+      run_band<kSigned, 5, 3>(a, r0, r1, p, start_of);
+    }
     return;
   }
   const size_t slot_bytes = groups * kStripChunks * 4 * kChunk;
