@@ -1,4 +1,7 @@
-// Int8 depthwise convolution, AVX2: 32 channels per register block.
+// Int8 depthwise convolution, AVX2: 32 channels per register block; for 3 or
+// 5 kernel columns at stride and dilation 1 along W, the rows kernel of
+// qs8-dwconv-rows-avx2.cc (int16 pairs of kernel columns) when the weights
+// were packed for this path.
 //
 // Each tap's 8 input bytes are widened to int32 lanes (vpmovzxbd / vpmovsxbd)
 // and multiplied by (w - w_zero_point) held as the low int16 of an int32 lane

@@ -1,7 +1,9 @@
 // Int8 depthwise convolution, AVX512-VNNI: 64 channels per register block, two
 // kernels chosen when the weights are packed, and a rows kernel for stride and
 // dilation 1 along W (see "rows kernel" below) whenever its int8 weights were
-// packed too, except where the 3-column kernel (run_columns3) applies.
+// packed too, except where the 3-column kernel (run_columns3) applies; for 3
+// and 5 kernel columns the rows kernel's weights run the band kernel (see
+// "band kernel"), which builds interleaved input in registers per chunk.
 //
 // t4 (every w' = w - w_zero_point fits int8, as symmetric int8 weights always
 // do; whole blocks of 64 channels): four taps' 64-byte rows are interleaved

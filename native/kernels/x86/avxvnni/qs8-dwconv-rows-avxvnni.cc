@@ -16,6 +16,8 @@
 // row sum of w') starts the accumulators. int8 activations are flipped to
 // uint8 (x ^ 0x80 = x + 128), the +128 folded into the start. vpdpbusd sums
 // u8 x s8 products exactly into int32 (no saturation), wrapping like ref.
+// For 3 and 5 kernel columns the band kernel (below) runs instead of the
+// strips of stored shift rows.
 // Output stage: lowbit::requantize_one lane for lane, as the avx2 kernels.
 #include <immintrin.h>
 
