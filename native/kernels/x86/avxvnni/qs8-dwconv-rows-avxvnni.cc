@@ -75,6 +75,9 @@ bool rows_for(const PackedDepthwise& w, const Conv2dGeometry& g) {
 void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
           const std::vector<int32_t>& zero_point, PackedDepthwise* out) {
   avx2::kDepthwisePath.pack(w, w_signed, channels, kh, kw, zero_point, out);
+  // The avx2 path's per-pixel layout; its rows kernel's weights (from
+  // rows_offset) run only for weights packed for avx2: dropped below.
+  const size_t avx2_bytes = out->rows_offset != 0 ? out->rows_offset : out->data.size();
   out->rows_offset = 0;
   const size_t taps = kh * kw;
   const auto zw = [&](size_t c) { return zero_point.empty() ? 0 : zero_point[zero_point.size() == 1 ? 0 : c]; };
@@ -84,9 +87,9 @@ void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
     fits_int8 = v >= -128 && v <= 127;
   }
   if (!fits_int8 || kh > kRowsMaxKh || kw > kRowsMaxKw || weight_bytes(channels, kh, kw) > kRowsMaxWeightBytes) return;
-  const size_t base = (out->data.size() + 63) / 64 * 64;
+  const size_t base = (avx2_bytes + 63) / 64 * 64;
   AlignedBuffer data(base + weight_bytes(channels, kh, kw) + sum_bytes(channels, kh));
-  std::memcpy(data.data(), out->data.data(), out->data.size());
+  std::memcpy(data.data(), out->data.data(), avx2_bytes);
   auto* dst = static_cast<int8_t*>(data.data()) + base;
   auto* sum = reinterpret_cast<int32_t*>(dst + weight_bytes(channels, kh, kw));
   const size_t phases = phases_of(channels), groups = column_groups(kw);
