@@ -3,7 +3,8 @@
 //
 // Depthwise kernels need fewer variants than the GEMM: the avxvnni path runs its
 // rows kernel (vpdpbusd over 4 kernel columns) for stride-1 rows and the avx2
-// kernels otherwise, amx runs the avx512vnni ones and neondot the neon ones.
+// per-pixel kernels otherwise (avx2's own rows kernel on int16 pairs only runs
+// weights packed for avx2), amx runs the avx512vnni ones and neondot the neon ones.
 #include <algorithm>
 
 #include "lowbit/depthwise_s8.h"

@@ -375,6 +375,38 @@ TEST(conv_s8_depthwise_extreme_values) {
   }
 }
 
+TEST(conv_s8_depthwise_band_edges) {
+  // Stride 1 along W with 3 and 5 kernel columns, where paths may run several
+  // output rows together from interleaved input rows (bands): every width
+  // 1..70, channel counts around the 16/32/64-byte vectors, kernel heights
+  // that leave a band partly outside the image, strides and dilations along
+  // H, pads up to the kernel size, batch 2, extreme zero points and weights,
+  // x right before an unmapped page.
+  const size_t channels[] = {1, 3, 5, 8, 16, 24, 33, 40, 48, 64, 88, 104, 200};
+  const size_t heights[] = {1, 2, 3, 5, 6, 7, 8};
+  auto& r = rng();
+  for (auto isa : isas_under_test()) {
+    for (size_t kw : {3, 5}) {
+      for (size_t w = 1; w <= 70; ++w) {
+        const size_t c = pick(channels), kh = 1 + r() % 6, zx_kind = r() % 3;
+        const bool x_signed = r() & 1;
+        ConvTester t;
+        t.input(1 + r() % 2, pick(heights), w, c).m(c).groups(c).kernel(kh, kw)
+            .pads(r() % (kh + 1), r() % (kw + 1), r() % (kh + 1), r() % (kw + 1))
+            .strides(1 + r() % 3, 1).dilations(1 + (r() % 4 == 0), 1).x_signed(x_signed)
+            .w_signed(r() % 4 != 0).w_zero(r() % 4 == 0 ? WZero::kPerTensor : WZero::kNone)
+            .values(r() % 3 == 0 ? Values::kExtreme : Values::kRandom)
+            .output(static_cast<Out>(r() % 5)).out_signed(r() & 1).bias(r() & 1).clamp(r() % 3 == 0)
+            .guard(true).fit();
+        if (zx_kind == 1) t.x_zero_point(x_signed ? -128 : 0);
+        if (zx_kind == 2) t.x_zero_point(x_signed ? 127 : 255);
+        t.test(isa);
+      }
+      RETURN_IF_FAILED();
+    }
+  }
+}
+
 TEST(conv_s8_depthwise_classifier_shapes) {
   // The depthwise layers of MobileNetV3-small x0.35 (the PaddleOCR text-direction
   // classifier: 3x3 and 5x5, strides (2,1) and 1, a few rows of 96 pixels) and of

@@ -1,4 +1,7 @@
-// Int8 depthwise convolution, AVX2: 32 channels per register block.
+// Int8 depthwise convolution, AVX2: 32 channels per register block; for 3 or
+// 5 kernel columns at stride and dilation 1 along W, the rows kernel of
+// qs8-dwconv-rows-avx2.cc (int16 pairs of kernel columns) when the weights
+// were packed for this path.
 //
 // Each tap's 8 input bytes are widened to int32 lanes (vpmovzxbd / vpmovsxbd)
 // and multiplied by (w - w_zero_point) held as the low int16 of an int32 lane
@@ -14,6 +17,7 @@
 #include <cstring>
 
 #include "../../common/dwconv-rows.h"
+#include "dwconv-rows-avx2.h"
 #include "lowbit/depthwise_s8.h"
 #include "output-stage-ymm.h"
 
@@ -29,11 +33,14 @@ using x86ymm::store_bytes;
 
 constexpr size_t kBlock = 32;  // channels per block: 4 ymm accumulators
 
-// Layout: [cp / 32][taps][32] int32 lanes holding (uint16)(w - w_zero_point).
+// Layout: [cp / 32][taps][32] int32 lanes holding (uint16)(w - w_zero_point),
+// then, for 3 or 5 kernel columns, the rows kernel's (dwconv-rows-avx2.h).
 void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
           const std::vector<int32_t>& zero_point, PackedDepthwise* out) {
   const size_t taps = kh * kw;
-  out->data.resize(out->cp * taps * sizeof(int32_t));
+  const size_t base = (out->cp * taps * sizeof(int32_t) + 63) / 64 * 64, rows = rows16_bytes(channels, kh, kw);
+  out->rows_offset = rows != 0 ? base : 0;
+  out->data.resize(rows != 0 ? base + rows : out->cp * taps * sizeof(int32_t));
   auto* dst = static_cast<int32_t*>(out->data.data());
   for (size_t c = 0; c < channels; ++c) {
     const int32_t zw = zero_point.empty() ? 0 : zero_point[zero_point.size() == 1 ? 0 : c];
@@ -43,6 +50,13 @@ void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
       dst[((c / kBlock) * taps + t) * kBlock + c % kBlock] = static_cast<int32_t>(static_cast<uint16_t>(v - zw));
     }
   }
+  if (rows != 0) {
+    pack_rows16(w, w_signed, channels, kh, kw, zero_point, static_cast<uint8_t*>(out->data.data()) + base);
+  }
+}
+
+void finish_params(const PackedDepthwise& w, bool, const Conv2dGeometry& g, DepthwiseParams* p) {
+  finish_params_rows16(w, g, p);
 }
 
 // 8 bytes, or the first `valid` (< 8) of them without reading past.
@@ -143,13 +157,17 @@ void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
 }
 
 void run(const DepthwiseArgs& a, size_t r0, size_t r1) {
+  if (rows16_for(*a.weights, a.geometry)) {
+    run_rows16(a, r0, r1);
+    return;
+  }
   if (a.x_signed) run_typed<true>(a, r0, r1);
   else run_typed<false>(a, r0, r1);
 }
 
 }  // namespace
 
-extern const DepthwisePath kDepthwisePath = {Isa::kAvx2, kBlock, pack, run, nullptr};
+extern const DepthwisePath kDepthwisePath = {Isa::kAvx2, kBlock, pack, run, finish_params};
 
 }  // namespace avx2
 }  // namespace lowbit

@@ -1,7 +1,9 @@
 // Int8 depthwise convolution, AVX512-VNNI: 64 channels per register block, two
 // kernels chosen when the weights are packed, and a rows kernel for stride and
 // dilation 1 along W (see "rows kernel" below) whenever its int8 weights were
-// packed too, except where the 3-column kernel (run_columns3) applies.
+// packed too, except where the 3-column kernel (run_columns3) applies; for 3
+// and 5 kernel columns the rows kernel's weights run the band kernel (see
+// "band kernel"), which builds interleaved input in registers per chunk.
 //
 // t4 (every w' = w - w_zero_point fits int8, as symmetric int8 weights always
 // do; whole blocks of 64 channels): four taps' 64-byte rows are interleaved
@@ -812,6 +814,153 @@ void build_shift_rows(const uint8_t* row, ptrdiff_t row_bytes, ptrdiff_t c, ptrd
   }
 }
 
+// ---- band kernel (the rows kernel for 3 and 5 kernel columns) ---------------
+//
+// The rows kernel's weights and parameters (per 64-byte phase, t4 lane order)
+// without stored shift rows: kBandRows output rows of one image are computed
+// together, 64 output bytes at a time, and each input row's interleaved
+// columns for that chunk are built in registers once and fed to every output
+// row of the band that reads it (with that row's ky). Nothing is stored but
+// the outputs, the accumulators stay in registers (the strip kernel's NCH x 4
+// arrays indexed in runtime loops spilled every vpdpbusd), and a kernel row
+// costs ceil(kw/4) x 4 vpdpbusd with the weights as memory operands.
+
+
+// The t4-interleaved input columns of one input row (inside the image) for the
+// 64 output bytes at byte `at` of the output row (kernel column kx reads
+// input byte at + (kx - pad_left) * C): s[m][k] as the rows kernel's S_m.
+template <bool kSigned, size_t KW>
+__attribute__((always_inline)) inline void band_columns(const uint8_t* row, ptrdiff_t at, ptrdiff_t row_bytes,
+                                                        ptrdiff_t c, __m512i zx, __m512i (&s)[(KW + 3) / 4][4]) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+#pragma GCC unroll 2
+  for (size_t m = 0; m < (KW + 3) / 4; ++m) {
+    const size_t used = std::min<size_t>(4, KW - 4 * m);  // columns past kw: weight 0, any bytes
+    const ptrdiff_t am = at + static_cast<ptrdiff_t>(4 * m) * c;
+    __m512i t[4];
+    t[0] = load_padded(row, am, row_bytes, zx);
+    if (kSigned) t[0] = _mm512_xor_si512(t[0], flip);
+    if (used == 1) {
+      // Byte 0 of dword (lane q, r) of vector k is byte 4k + r of lane q.
+#pragma GCC unroll 4
+      for (size_t k = 0; k < 4; ++k) {
+        const __m512i pick = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(0x80808000u | (4 * k))),
+                                              _mm512_set_epi32(3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0));
+        s[m][k] = _mm512_shuffle_epi8(t[0], pick);
+      }
+      continue;
+    }
+#pragma GCC unroll 3
+    for (size_t j = 1; j < 4; ++j) {
+      if (j < used) {
+        t[j] = load_padded(row, am + static_cast<ptrdiff_t>(j) * c, row_bytes, zx);
+        if (kSigned) t[j] = _mm512_xor_si512(t[j], flip);
+      } else {
+        t[j] = t[0];
+      }
+    }
+    const __m512i lo01 = _mm512_unpacklo_epi8(t[0], t[1]), hi01 = _mm512_unpackhi_epi8(t[0], t[1]);
+    const __m512i lo23 = _mm512_unpacklo_epi8(t[2], t[3]), hi23 = _mm512_unpackhi_epi8(t[2], t[3]);
+    s[m][0] = _mm512_unpacklo_epi16(lo01, lo23);
+    s[m][1] = _mm512_unpackhi_epi16(lo01, lo23);
+    s[m][2] = _mm512_unpacklo_epi16(hi01, hi23);
+    s[m][3] = _mm512_unpackhi_epi16(hi01, hi23);
+  }
+}
+
+// Output rows [r0, r1) of the band kernel; start_of(r) gives row r's
+// accumulator starts [phase][64] (init plus the constant contribution of its
+// kernel rows outside the image, which are not read).
+template <bool kSigned, size_t KW, size_t kBandRows, class StartOf>
+void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, StartOf&& start_of) {
+  constexpr size_t G = (KW + 3) / 4;
+  const Conv2dGeometry& g = a.geometry;
+  const size_t kh = g.kh, c = a.c, phases = rows_phases(c);
+  const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;
+  const size_t row_out = a.ow * c, chunks = (row_out + kBlock - 1) / kBlock;
+  const ptrdiff_t row_in = static_cast<ptrdiff_t>(a.w * c), sc = static_cast<ptrdiff_t>(c);
+  const ptrdiff_t h = static_cast<ptrdiff_t>(a.h), pl = static_cast<ptrdiff_t>(g.pad_left);
+  const auto* x = static_cast<const uint8_t*>(a.x);
+  auto* out = static_cast<uint8_t*>(a.out);
+  const __m512i zx = _mm512_set1_epi8(static_cast<char>(a.params->x_zero_point));
+  const int8_t* wrows = static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset;
+  const size_t wphase = kh * G * 4 * kBlock, wrow = G * 4 * kBlock;
+  const auto dpbusd = [](__m512i& acc, __m512i xv, const int8_t* wv) __attribute__((always_inline)) {
+    acc = _mm512_dpbusd_epi32(acc, xv, _mm512_load_si512(wv));
+  };
+  for (size_t r = r0; r < r1;) {
+    const size_t b = r / a.oh, oy0 = r % a.oh;
+    const size_t nb = std::min({kBandRows, r1 - r, a.oh - oy0});
+    // Rows past nb repeat the last one (computed, not stored).
+    const int32_t* start[kBandRows];
+    uint8_t* orow[kBandRows];
+    for (size_t j = 0; j < kBandRows; ++j) {
+      const size_t jj = std::min(j, nb - 1);
+      start[j] = start_of(r + jj);
+      orow[j] = out + (r + jj) * row_out * out_bytes;
+    }
+    // The input rows the band reads, each with the ky of every band row that
+    // reads it (-1: none).
+    const uint8_t* in_row[kBandRows * kRowsMaxKh];
+    int32_t ky_of[kBandRows * kRowsMaxKh][kBandRows];
+    size_t n_in = 0;
+    const ptrdiff_t first = static_cast<ptrdiff_t>(oy0 * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
+    const ptrdiff_t last = first + static_cast<ptrdiff_t>(((nb - 1) * g.stride_h) + (kh - 1) * g.dilation_h);
+    for (ptrdiff_t iy = std::max<ptrdiff_t>(first, 0); iy <= std::min(last, h - 1); ++iy) {
+      bool any = false;
+      int32_t ky[kBandRows];
+      for (size_t j = 0; j < kBandRows; ++j) {
+        const ptrdiff_t d = iy - first - static_cast<ptrdiff_t>(j * g.stride_h);
+        const ptrdiff_t dh = static_cast<ptrdiff_t>(g.dilation_h);
+        ky[j] = j < nb && d >= 0 && d % dh == 0 && d / dh < static_cast<ptrdiff_t>(kh) ? static_cast<int32_t>(d / dh) : -1;
+        any = any || ky[j] >= 0;
+      }
+      if (!any) continue;
+      in_row[n_in] = x + (static_cast<ptrdiff_t>(b) * h + iy) * row_in;
+      std::copy(ky, ky + kBandRows, ky_of[n_in]);
+      ++n_in;
+    }
+    size_t phase = 0;
+    for (size_t i = 0; i < chunks; ++i) {
+      __m512i acc[kBandRows][4];
+#pragma GCC unroll 4
+      for (size_t j = 0; j < kBandRows; ++j) {
+#pragma GCC unroll 4
+        for (size_t k = 0; k < 4; ++k) acc[j][k] = _mm512_loadu_si512(start[j] + phase * kBlock + 16 * k);
+      }
+      const int8_t* wph = wrows + phase * wphase;
+      const ptrdiff_t at = static_cast<ptrdiff_t>(i * kBlock) - pl * sc;
+      for (size_t u = 0; u < n_in; ++u) {
+        __m512i s[G][4];
+        band_columns<kSigned, KW>(in_row[u], at, row_in, sc, zx, s);
+#pragma GCC unroll 4
+        for (size_t j = 0; j < kBandRows; ++j) {
+          const int32_t ky = ky_of[u][j];
+          if (ky >= 0) {
+            const int8_t* wv = wph + static_cast<size_t>(ky) * wrow;
+#pragma GCC unroll 2
+            for (size_t m = 0; m < G; ++m) {
+#pragma GCC unroll 4
+              for (size_t k = 0; k < 4; ++k) dpbusd(acc[j][k], s[m][k], wv + (m * 4 + k) * kBlock);
+            }
+          }
+        }
+      }
+      const size_t done = i * kBlock;
+#pragma GCC unroll 4
+      for (size_t j = 0; j < kBandRows; ++j) {
+        if (j < nb) {
+          uint8_t* o = orow[j] + done * out_bytes;
+          if (done + kBlock <= row_out) finish_t4(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, phase * kBlock, o);
+          else finish_t4<true>(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, phase * kBlock, o, row_out - done);
+        }
+      }
+      if (++phase == phases) phase = 0;
+    }
+    r += nb;
+  }
+}
+
 // What rows_chunks reads for one output row of a strip.
 struct RowsChunk {
   const uint8_t* const* srow;  // shift rows of the kernel rows inside the image
@@ -831,8 +980,9 @@ struct RowsChunk {
 template <size_t NCH>
 __attribute__((always_inline)) inline void rows_chunks(const RowsChunk& rc, const Stage& p, size_t i, size_t at,
                                                        size_t* phase, uint8_t* o) {
+  // The intrinsic: the asm form of block_t4 keeps arrays of accumulators in memory.
   const auto dpbusd = [](__m512i& acc, const uint8_t* xv, const int8_t* wv) __attribute__((always_inline)) {
-    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(_mm512_load_si512(xv)), "m"(*reinterpret_cast<const __m512i*>(wv)));
+    acc = _mm512_dpbusd_epi32(acc, _mm512_load_si512(xv), _mm512_load_si512(wv));
   };
   __m512i acc[NCH][4];
   const int8_t* wv[NCH];
@@ -934,6 +1084,24 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
     }
   }
 
+  if (g.kw == 3 || g.kw == 5) {
+    const auto start_of = [&](size_t r) __attribute__((always_inline)) {
+      const uint32_t mask = outside_of(r % a.oh);
+      return mask == 0 ? p.init
+                       : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
+                                      pattern_ints;
+    };
+    // Images of 1 or 2 output rows: no band rows computed only to be dropped.
+    if (a.oh <= 2) {
+      if (g.kw == 3) run_band<kSigned, 3, 2>(a, r0, r1, p, start_of);
+      else run_band<kSigned, 5, 2>(a, r0, r1, p, start_of);
+    } else if (g.kw == 3) {
+      run_band<kSigned, 3, 4>(a, r0, r1, p, start_of);
+    } else {
+      run_band<kSigned, 5, 3>(a, r0, r1, p, start_of);
+    }
+    return;
+  }
   for (size_t i0 = 0; i0 < chunks; i0 += kStripChunks) {
     const size_t n_chunks = std::min(kStripChunks, chunks - i0);
     std::fill(rs.key.begin(), rs.key.end(), -1);

@@ -16,6 +16,8 @@
 // row sum of w') starts the accumulators. int8 activations are flipped to
 // uint8 (x ^ 0x80 = x + 128), the +128 folded into the start. vpdpbusd sums
 // u8 x s8 products exactly into int32 (no saturation), wrapping like ref.
+// For 3 and 5 kernel columns the band kernel (below) runs instead of the
+// strips of stored shift rows.
 // Output stage: lowbit::requantize_one lane for lane, as the avx2 kernels.
 #include <immintrin.h>
 
@@ -73,6 +75,9 @@ bool rows_for(const PackedDepthwise& w, const Conv2dGeometry& g) {
 void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
           const std::vector<int32_t>& zero_point, PackedDepthwise* out) {
   avx2::kDepthwisePath.pack(w, w_signed, channels, kh, kw, zero_point, out);
+  // The avx2 path's per-pixel layout; its rows kernel's weights (from
+  // rows_offset) run only for weights packed for avx2: dropped below.
+  const size_t avx2_bytes = out->rows_offset != 0 ? out->rows_offset : out->data.size();
   out->rows_offset = 0;
   const size_t taps = kh * kw;
   const auto zw = [&](size_t c) { return zero_point.empty() ? 0 : zero_point[zero_point.size() == 1 ? 0 : c]; };
@@ -82,9 +87,9 @@ void pack(const void* w, bool w_signed, size_t channels, size_t kh, size_t kw,
     fits_int8 = v >= -128 && v <= 127;
   }
   if (!fits_int8 || kh > kRowsMaxKh || kw > kRowsMaxKw || weight_bytes(channels, kh, kw) > kRowsMaxWeightBytes) return;
-  const size_t base = (out->data.size() + 63) / 64 * 64;
+  const size_t base = (avx2_bytes + 63) / 64 * 64;
   AlignedBuffer data(base + weight_bytes(channels, kh, kw) + sum_bytes(channels, kh));
-  std::memcpy(data.data(), out->data.data(), out->data.size());
+  std::memcpy(data.data(), out->data.data(), avx2_bytes);
   auto* dst = static_cast<int8_t*>(data.data()) + base;
   auto* sum = reinterpret_cast<int32_t*>(dst + weight_bytes(channels, kh, kw));
   const size_t phases = phases_of(channels), groups = column_groups(kw);
@@ -147,14 +152,29 @@ struct Stage {
   const int32_t* left_shift;
   const int32_t* right_shift;
   const int32_t* round_mask;
+  // fp32 mode with every scale <= 0.5 and qmin <= qmax inside the output type:
+  // |acc * scale| <= 2^30, so round(x) + zero point cannot overflow, and
+  // clamp(round(x) + zp, qmin, qmax) = round(clamp(x, lo, hi)) + zp (lo, hi
+  // integers, rounding monotonic): the float clamp moves after the saturating
+  // packs, as a byte min/max (none for the whole type range). As avx512vnni's.
+  bool fp32_late_clamp = false;
+  bool out_signed, full_range;
   __m256 lo, hi;
-  __m256i zero_point, qmin, qmax;
+  __m256i zero_point, qmin, qmax, qmin8, qmax8;
 
   explicit Stage(const DepthwiseParams& p)
       : kind(p.kind), scale(p.scale.data()), multiplier(p.multiplier.data()), left_shift(p.left_shift.data()),
-        right_shift(p.right_shift.data()), round_mask(p.round_mask.data()), lo(_mm256_set1_ps(p.lo)),
-        hi(_mm256_set1_ps(p.hi)), zero_point(_mm256_set1_epi32(p.zero_point)), qmin(_mm256_set1_epi32(p.qmin)),
-        qmax(_mm256_set1_epi32(p.qmax)) {}
+        right_shift(p.right_shift.data()), round_mask(p.round_mask.data()), out_signed(p.out_signed),
+        full_range(p.out_signed ? p.qmin == -128 && p.qmax == 127 : p.qmin == 0 && p.qmax == 255),
+        lo(_mm256_set1_ps(p.lo)), hi(_mm256_set1_ps(p.hi)), zero_point(_mm256_set1_epi32(p.zero_point)),
+        qmin(_mm256_set1_epi32(p.qmin)), qmax(_mm256_set1_epi32(p.qmax)),
+        qmin8(_mm256_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm256_set1_epi8(static_cast<char>(p.qmax))) {
+    const bool in_range = p.out_signed ? p.qmin >= -128 && p.qmax <= 127 : p.qmin >= 0 && p.qmax <= 255;
+    if (kind == DepthwiseOutput::kFp32 && in_range && p.qmin <= p.qmax) {
+      // Padded channels have scale 0 (prepare_depthwise).
+      fp32_late_clamp = std::all_of(p.scale.begin(), p.scale.end(), [](float v) { return v <= 0.5f; });
+    }
+  }
 };
 
 // requantize_one (bias already in the accumulator) on 8 lanes whose
@@ -190,13 +210,31 @@ __attribute__((always_inline)) inline void finish_chunk(const __m256i (&a)[4], c
     if (!whole) std::memcpy(out, tail, valid * 4);
     return;
   }
-  // Low bytes (static_cast), then packs that keep 0..255: lane q of the result
-  // is positions 16q .. 16q + 15 in order.
-  const __m256i byte = _mm256_set1_epi32(0xFF);
-  __m256i y[4];
+  // Packs leave lane q of the result holding positions 16q .. 16q + 15 in order.
+  __m256i r;
+  if (s.fp32_late_clamp) {
+    __m256i y[4];
 #pragma GCC unroll 4
-  for (size_t k = 0; k < 4; ++k) y[k] = _mm256_and_si256(requantize8(a[k], s, c0 + 8 * k), byte);
-  const __m256i r = _mm256_packus_epi16(_mm256_packus_epi32(y[0], y[1]), _mm256_packus_epi32(y[2], y[3]));
+    for (size_t k = 0; k < 4; ++k) {
+      const __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(a[k]), _mm256_loadu_ps(s.scale + c0 + 8 * k));
+      y[k] = _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
+    }
+    const __m256i h01 = _mm256_packs_epi32(y[0], y[1]), h23 = _mm256_packs_epi32(y[2], y[3]);
+    if (s.out_signed) {
+      r = _mm256_packs_epi16(h01, h23);
+      if (!s.full_range) r = _mm256_max_epi8(_mm256_min_epi8(r, s.qmax8), s.qmin8);
+    } else {
+      r = _mm256_packus_epi16(h01, h23);
+      if (!s.full_range) r = _mm256_max_epu8(_mm256_min_epu8(r, s.qmax8), s.qmin8);
+    }
+  } else {
+    // Low bytes (static_cast), then packs that keep 0..255.
+    const __m256i byte = _mm256_set1_epi32(0xFF);
+    __m256i y[4];
+#pragma GCC unroll 4
+    for (size_t k = 0; k < 4; ++k) y[k] = _mm256_and_si256(requantize8(a[k], s, c0 + 8 * k), byte);
+    r = _mm256_packus_epi16(_mm256_packus_epi32(y[0], y[1]), _mm256_packus_epi32(y[2], y[3]));
+  }
   if (whole) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), r);
   } else {
@@ -267,6 +305,7 @@ struct RowsScratch {
   AlignedBuffer buffer;
   std::vector<int64_t> key;
   AlignedBuffer starts;  // [pattern of outside kernel rows][phase][32]
+  AlignedBuffer padded;  // the band kernel's padded input rows
   std::vector<uint32_t> patterns;
 };
 
@@ -318,6 +357,162 @@ __attribute__((always_inline)) inline void rows_chunks(const uint8_t* const* sro
   }
 }
 
+// ---- band kernel (3 and 5 kernel columns) -----------------------------------
+//
+// As the avx512vnni band kernel: kBandRows output rows of one image, 32 output
+// bytes at a time; each input row's interleaved columns for a chunk are built
+// in registers, one group of 4 columns at a time, and fed to every row of the
+// band that reads the input row. Nothing is stored but the outputs (the strip
+// kernel above stores and reloads shift rows).
+
+// Group M (kernel columns 4M..4M+3, those past KW weight 0) of one input row
+// for the 32 output bytes at byte `at` of the output row; `row` is the input
+// row's padded copy (zero point around it), so every load is a plain one.
+template <bool kSigned, size_t KW, size_t M>
+__attribute__((always_inline)) inline void band_group(const uint8_t* row, ptrdiff_t at, ptrdiff_t c, __m256i (&s)[4]) {
+  const auto load = [&](ptrdiff_t from) __attribute__((always_inline)) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + from));
+  };
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  constexpr size_t used = KW - 4 * M < 4 ? KW - 4 * M : 4;
+  const ptrdiff_t am = at + static_cast<ptrdiff_t>(4 * M) * c;
+  __m256i t[4];
+  t[0] = load(am);
+  if (kSigned) t[0] = _mm256_xor_si256(t[0], flip);
+  if (used == 1) {
+    // Byte 0 of dword (lane q, r) of vector k is byte 4k + r of lane q.
+#pragma GCC unroll 4
+    for (size_t k = 0; k < 4; ++k) {
+      const __m256i pick = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(0x80808000u | (4 * k))),
+                                            _mm256_set_epi32(3, 2, 1, 0, 3, 2, 1, 0));
+      s[k] = _mm256_shuffle_epi8(t[0], pick);
+    }
+    return;
+  }
+#pragma GCC unroll 3
+  for (size_t j = 1; j < 4; ++j) {
+    if (j < used) {
+      t[j] = load(am + static_cast<ptrdiff_t>(j) * c);
+      if (kSigned) t[j] = _mm256_xor_si256(t[j], flip);
+    } else {
+      t[j] = t[0];
+    }
+  }
+  const __m256i lo01 = _mm256_unpacklo_epi8(t[0], t[1]), hi01 = _mm256_unpackhi_epi8(t[0], t[1]);
+  const __m256i lo23 = _mm256_unpacklo_epi8(t[2], t[3]), hi23 = _mm256_unpackhi_epi8(t[2], t[3]);
+  s[0] = _mm256_unpacklo_epi16(lo01, lo23);
+  s[1] = _mm256_unpackhi_epi16(lo01, lo23);
+  s[2] = _mm256_unpacklo_epi16(hi01, hi23);
+  s[3] = _mm256_unpackhi_epi16(hi01, hi23);
+}
+
+// Output rows [r0, r1); start_of(r): row r's accumulator starts [phase][32].
+template <bool kSigned, size_t KW, size_t kBandRows, class StartOf>
+void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, StartOf&& start_of) {
+  constexpr size_t G = (KW + 3) / 4;
+  const Conv2dGeometry& g = a.geometry;
+  const size_t kh = g.kh, c = a.c, phases = phases_of(c);
+  const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;
+  const size_t row_out = a.ow * c, chunks = (row_out + kChunk - 1) / kChunk;
+  const ptrdiff_t row_in = static_cast<ptrdiff_t>(a.w * c), sc = static_cast<ptrdiff_t>(c);
+  const ptrdiff_t h = static_cast<ptrdiff_t>(a.h), pl = static_cast<ptrdiff_t>(g.pad_left);
+  const auto* x = static_cast<const uint8_t*>(a.x);
+  auto* out = static_cast<uint8_t*>(a.out);
+  const auto zx = static_cast<uint8_t>(a.params->x_zero_point);
+  const int8_t* wrows = static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset;
+  const size_t wphase = kh * G * 4 * kChunk, wrow = G * 4 * kChunk;
+  AlignedBuffer& pad = rows_scratch().padded;
+  for (size_t r = r0; r < r1;) {
+    const size_t b = r / a.oh, oy0 = r % a.oh;
+    const size_t nb = std::min({kBandRows, r1 - r, a.oh - oy0});
+    const int32_t* start[kBandRows];
+    uint8_t* orow[kBandRows];
+    for (size_t j = 0; j < kBandRows; ++j) {
+      const size_t jj = std::min(j, nb - 1);  // rows past nb: computed, not stored
+      start[j] = start_of(r + jj);
+      orow[j] = out + (r + jj) * row_out * out_bytes;
+    }
+    // The input rows the band reads, with the ky of every band row reading
+    // each (-1: none).
+    const uint8_t* in_row[kBandRows * kRowsMaxKh];
+    int32_t ky_of[kBandRows * kRowsMaxKh][kBandRows];
+    size_t n_in = 0;
+    const ptrdiff_t first = static_cast<ptrdiff_t>(oy0 * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
+    const ptrdiff_t last = first + static_cast<ptrdiff_t>(((nb - 1) * g.stride_h) + (kh - 1) * g.dilation_h);
+    const ptrdiff_t dh = static_cast<ptrdiff_t>(g.dilation_h);
+    for (ptrdiff_t iy = std::max<ptrdiff_t>(first, 0); iy <= std::min(last, h - 1); ++iy) {
+      bool any = false;
+      for (size_t j = 0; j < kBandRows; ++j) {
+        const ptrdiff_t d = iy - first - static_cast<ptrdiff_t>(j * g.stride_h);
+        const bool reads = j < nb && d >= 0 && d % dh == 0 && d / dh < static_cast<ptrdiff_t>(kh);
+        ky_of[n_in][j] = reads ? static_cast<int32_t>(d / dh) : -1;
+        any = any || reads;
+      }
+      if (!any) continue;
+      in_row[n_in++] = x + (static_cast<ptrdiff_t>(b) * h + iy) * row_in;
+    }
+    // Padded copies of those rows: byte pl*C + j of a copy is byte j of the
+    // row, the zero point around it up to the last load's end. AVX2 has no
+    // byte-masked load, and the memcpy of a partial load in the loop would
+    // make every accumulator live across a call (spilled).
+    const size_t padded_bytes = (chunks * kChunk + (KW - 1) * c + kChunk + 63) / 64 * 64;
+    if (pad.size() < n_in * padded_bytes) pad.resize(n_in * padded_bytes);
+    for (size_t u = 0; u < n_in; ++u) {
+      auto* dst = static_cast<uint8_t*>(pad.data()) + u * padded_bytes;
+      const size_t left = std::min(static_cast<size_t>(pl) * c, padded_bytes);
+      const size_t copied = std::min(static_cast<size_t>(row_in), padded_bytes - left);
+      std::memset(dst, zx, left);
+      std::memcpy(dst + left, in_row[u], copied);
+      std::memset(dst + left + copied, zx, padded_bytes - left - copied);
+      in_row[u] = dst;
+    }
+    size_t phase = 0;
+    for (size_t i = 0; i < chunks; ++i) {
+      __m256i acc[kBandRows][4];
+#pragma GCC unroll 4
+      for (size_t j = 0; j < kBandRows; ++j) {
+#pragma GCC unroll 4
+        for (size_t k = 0; k < 4; ++k) {
+          acc[j][k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(start[j] + phase * kChunk + 8 * k));
+        }
+      }
+      const int8_t* wph = wrows + phase * wphase;
+      const ptrdiff_t at = static_cast<ptrdiff_t>(i * kChunk);
+      // One column group at a time: 4 registers of interleaved input live.
+      const auto feed = [&](const __m256i (&s)[4], size_t u, size_t m) __attribute__((always_inline)) {
+#pragma GCC unroll 4
+        for (size_t j = 0; j < kBandRows; ++j) {
+          const int32_t ky = ky_of[u][j];
+          if (ky >= 0) {
+            const int8_t* wv = wph + static_cast<size_t>(ky) * wrow + m * 4 * kChunk;
+#pragma GCC unroll 4
+            for (size_t k = 0; k < 4; ++k) {
+              acc[j][k] = _mm256_dpbusd_avx_epi32(acc[j][k], s[k],
+                                                  _mm256_load_si256(reinterpret_cast<const __m256i*>(wv + k * kChunk)));
+            }
+          }
+        }
+      };
+      for (size_t u = 0; u < n_in; ++u) {
+        __m256i s[4];
+        band_group<kSigned, KW, 0>(in_row[u], at, sc, s);
+        feed(s, u, 0);
+        if (G > 1) {
+          band_group<kSigned, KW, G - 1>(in_row[u], at, sc, s);
+          feed(s, u, G - 1);
+        }
+      }
+      const size_t done = i * kChunk;
+#pragma GCC unroll 4
+      for (size_t j = 0; j < kBandRows; ++j) {
+        if (j < nb) finish_chunk(acc[j], p, phase * kChunk, orow[j] + done * out_bytes, std::min(kChunk, row_out - done));
+      }
+      if (++phase == phases) phase = 0;
+    }
+    r += nb;
+  }
+}
+
 template <bool kSigned>
 void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const Stage p(*a.params);
@@ -359,17 +554,39 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   // column: it adds zx' * sum_kx w' (wrapping, as ref's sums).
   const uint32_t zx_flipped = static_cast<uint32_t>(a.params->x_zero_point + (kSigned ? 128 : 0));
   const auto* row_sum = reinterpret_cast<const int32_t*>(wrows + weight_bytes(c, kh, g.kw));  // [phase][ky][32]
+  // (Loops the compiler vectorizes: this runs on every call.)
   for (size_t q = 0; q < rs.patterns.size(); ++q) {
-    for (size_t i = 0; i < pattern_ints; ++i) {
-      uint32_t sum = 0;
-      const size_t ph = i / kChunk, pos = i % kChunk;
-      for (size_t ky = 0; ky < kh; ++ky) {
-        if ((rs.patterns[q] >> ky) & 1) sum += static_cast<uint32_t>(row_sum[(ph * kh + ky) * kChunk + pos]);
+    auto* st = reinterpret_cast<uint32_t*>(starts + q * pattern_ints);
+    for (size_t i = 0; i < pattern_ints; ++i) st[i] = static_cast<uint32_t>(init[i]);
+    for (size_t ky = 0; ky < kh; ++ky) {
+      if (((rs.patterns[q] >> ky) & 1) == 0) continue;
+      for (size_t ph = 0; ph < phases; ++ph) {
+        const int32_t* rsum = row_sum + (ph * kh + ky) * kChunk;
+        uint32_t* sp = st + ph * kChunk;
+        for (size_t pos = 0; pos < kChunk; ++pos) sp[pos] += static_cast<uint32_t>(rsum[pos]) * zx_flipped;
       }
-      starts[q * pattern_ints + i] = static_cast<int32_t>(static_cast<uint32_t>(init[i]) + sum * zx_flipped);
     }
   }
 
+  if (g.kw == 3 || g.kw == 5) {
+    const auto start_of = [&](size_t r) __attribute__((always_inline)) {
+      const uint32_t mask = outside_of(r % a.oh);
+      return mask == 0 ? init
+                       : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
+                                      pattern_ints;
+    };
+    // 3 band rows: 12 accumulators of the 16 ymm registers (a group of
+    // interleaved input lives in the others); 2 for images of at most 2 output rows.
+    if (a.oh <= 2) {
+      if (g.kw == 3) run_band<kSigned, 3, 2>(a, r0, r1, p, start_of);
+      else run_band<kSigned, 5, 2>(a, r0, r1, p, start_of);
+    } else if (g.kw == 3) {
+      run_band<kSigned, 3, 3>(a, r0, r1, p, start_of);
+    } else {
+      run_band<kSigned, 5, 3>(a, r0, r1, p, start_of);
+    }
+    return;
+  }
   const size_t slot_bytes = groups * kStripChunks * 4 * kChunk;
   if (rs.buffer.size() < kh * slot_bytes) rs.buffer.resize(kh * slot_bytes);
   rs.key.resize(kh);
