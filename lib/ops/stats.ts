@@ -6,7 +6,10 @@
 //  - absHistogramAdd: one batch into a growing histogram of |x|, kept in a
 //    Float64Array state [lo, hi, width, counts[bins]] (counts are exact integers
 //    up to 2^53). The bin of v is floor(|v| * (1 / width)) in double precision,
-//    clamped to the last bin; exact zeros and NaN are not counted.
+//    clamped to the last bin; exact zeros and NaN are not counted. With
+//    sample > 1, buffers of at least ABS_HISTOGRAM_SAMPLE_FROM values bin one
+//    block of 16 values in every `sample` (picked by a fixed hash of the
+//    block's position); their extremes still come from every value.
 // Both run now on Tensors or record a step into a Program on Slots, so a
 // calibration run can collect them next to the step that made each activation.
 import { fail } from '../errors';
@@ -19,6 +22,10 @@ import { isSlot, Operand, Program, Slot } from './program';
 export const ABS_HISTOGRAM_HEADER = 3;
 /** The most bins an |x| histogram may have. */
 export const ABS_HISTOGRAM_MAX_BINS = 2 ** 24;
+/** The largest `sample` of absHistogramAdd (one block of 16 values in `sample` binned). */
+export const ABS_HISTOGRAM_MAX_SAMPLE = 1024;
+/** Buffers shorter than this are binned whole whatever `sample` is (native kSampleFromElements). */
+export const ABS_HISTOGRAM_SAMPLE_FROM = 2 ** 15;
 
 /** [min, max] of x, NaN ignored; [Infinity, -Infinity] when x holds no number. */
 export function minMax(x: Float32Array | Tensor): [number, number] {
@@ -42,6 +49,13 @@ function checkBins(bins: unknown, op: string): number {
   return bins;
 }
 
+export function checkSample(sample: unknown, op: string): number {
+  if (typeof sample !== 'number' || !Number.isInteger(sample) || sample < 1 || sample > ABS_HISTOGRAM_MAX_SAMPLE) {
+    fail('E_RANGE', `${op}: sample must be an integer in [1, ${ABS_HISTOGRAM_MAX_SAMPLE}], got ${String(sample)}`);
+  }
+  return sample;
+}
+
 /** A fresh |x| histogram state: lo = Infinity, hi = -Infinity, width 0 (no data yet), zero counts. */
 export function absHistogramState(bins: number): Float64Array {
   const s = new Float64Array(ABS_HISTOGRAM_HEADER + checkBins(bins, 'absHistogramState'));
@@ -60,11 +74,17 @@ export function absHistogramState(bins: number): Float64Array {
  * state: the Float64Array from absHistogramState() when running now; when
  * recording, a uint8 Slot of its bytes (8 * (3 + bins)), which the caller copies
  * into the run and back out.
+ *
+ * sample (default 1: every value): a buffer of at least ABS_HISTOGRAM_SAMPLE_FROM
+ * values is cut into groups of `sample` blocks of 16 values, and only one block
+ * per group (the same one for any thread count or CPU) is counted. The extremes,
+ * and so the width and lo/hi, still come from every value.
  */
-export function absHistogramAddInto(x: Operand, state: Float64Array | Slot, bins: number, program?: Program): void {
+export function absHistogramAddInto(x: Operand, state: Float64Array | Slot, bins: number, program?: Program, sample = 1): void {
   const op = 'absHistogramAdd';
   const xi = operandInfo(x, op, 'x', ['float32']);
   checkBins(bins, op);
+  checkSample(sample, op);
   const words = ABS_HISTOGRAM_HEADER + bins;
   if (state instanceof Float64Array) {
     if (state.length !== words) fail('E_SHAPE', `${op}: state must have ${words} elements (3 + bins), got ${state.length}`);
@@ -74,10 +94,10 @@ export function absHistogramAddInto(x: Operand, state: Float64Array | Slot, bins
   } else {
     fail('E_ARG', `${op}: state must be a Float64Array (absHistogramState) or a uint8 Slot of its bytes`);
   }
-  invoke(native.absHistogramAdd, [native_(x), xi.size, state, bins], program);
+  invoke(native.absHistogramAdd, [native_(x), xi.size, state, bins, sample], program);
 }
 
 /** absHistogramAddInto on a Float32Array, now. */
-export function absHistogramAdd(x: Float32Array, state: Float64Array, bins: number): void {
-  absHistogramAddInto(new Tensor('float32', x, [x.length]), state, bins);
+export function absHistogramAdd(x: Float32Array, state: Float64Array, bins: number, sample = 1): void {
+  absHistogramAddInto(new Tensor('float32', x, [x.length]), state, bins, undefined, sample);
 }

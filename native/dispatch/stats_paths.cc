@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -133,7 +134,77 @@ void histogram_pass(const StatsPath& path, const float* x, size_t n, double widt
   if (lo != nullptr) combine_extremes(x, n, los, his, lo, hi);
 }
 
+// Groups per kernel call in a sampled pass: their picked blocks (at most 4096
+// values) are gathered on the stack and binned by one call, so every path bins
+// exactly the same values and the kernels stay the tested ones.
+constexpr size_t kSampleChunkGroups = 256;
+
+bool sampled(size_t n, uint32_t sample) { return sample > 1 && n >= kSampleFromElements; }
+
+// Groups [g0, g1) of a sampled buffer: the extremes of every value (when lo is
+// given; chunk by chunk, while the chunk is in cache for the gather) and, when
+// counts is given, the histogram of the picked blocks.
+void sampled_piece(const StatsPath& path, const float* x, size_t n, uint32_t sample, size_t g0, size_t g1,
+                   double inv_width, uint32_t bins, uint32_t* counts, float* lo, float* hi) {
+  const size_t group = kSampleBlock * sample;
+  float l = std::numeric_limits<float>::infinity(), h = -l;
+  alignas(64) float picked[kSampleChunkGroups * kSampleBlock];
+  for (size_t g = g0; g < g1; g += kSampleChunkGroups) {
+    const size_t ge = std::min(g1, g + kSampleChunkGroups);
+    if (lo != nullptr) {
+      const size_t i0 = g * group, i1 = std::min(n, ge * group);
+      float cl, ch;
+      path.min_max(x + i0, i1 - i0, &cl, &ch);
+      if (cl < l) l = cl;
+      if (ch > h) h = ch;
+    }
+    if (counts == nullptr) continue;
+    size_t m = 0;
+    for (size_t q = g; q < ge; ++q) {
+      const size_t b = q * group + sampled_block(q, sample) * kSampleBlock;
+      if (b + kSampleBlock <= n) {
+        std::memcpy(picked + m, x + b, kSampleBlock * sizeof(float));  // a constant size: inlined
+        m += kSampleBlock;
+      } else if (b < n) {
+        std::memcpy(picked + m, x + b, (n - b) * sizeof(float));
+        m += n - b;
+      }
+    }
+    path.abs_histogram(picked, m, inv_width, bins, counts);
+  }
+  if (lo != nullptr) {
+    *lo = l;
+    *hi = h;
+  }
+}
+
+// histogram_pass for a sampled buffer: pieces split at group boundaries, so the
+// picked values do not depend on the split. counts may be null (extremes only).
+void sampled_pass(const StatsPath& path, const float* x, size_t n, uint32_t sample, double width, uint32_t bins,
+                  ThreadPool* pool, PieceCounts* counts, float* lo, float* hi) {
+  const double inv_width = width > 0.0 ? 1.0 / width : 0.0;
+  const size_t group = kSampleBlock * sample;
+  const size_t groups = (n + group - 1) / group;
+  const size_t pieces = counts != nullptr ? counts->pieces : pieces_for(n, pool, kHistogramParallelElements);
+  std::vector<float> los(pieces), his(pieces);
+  for_pieces(pieces, pool, n, [&](size_t p) {
+    sampled_piece(path, x, n, sample, groups * p / pieces, groups * (p + 1) / pieces, inv_width, bins,
+                  counts != nullptr ? counts->piece(p) : nullptr, lo != nullptr ? &los[p] : nullptr, &his[p]);
+  });
+  if (lo != nullptr) combine_extremes(x, n, los, his, lo, hi);
+}
+
 }  // namespace
+
+size_t sampled_block(size_t group, uint32_t sample) {
+  // splitmix64's finalizer: neighbouring groups get unrelated picks.
+  uint64_t z = static_cast<uint64_t>(group) + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  // The top 32 bits scaled to [0, sample) by a multiply, not a division (per group of a hot loop).
+  return static_cast<size_t>(((z >> 32) * sample) >> 32);
+}
 
 void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* hi, ThreadPool* pool) {
   const size_t pieces = pieces_for(n, pool, kParallelElements);
@@ -154,7 +225,7 @@ void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, d
 }
 
 bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
-                       ThreadPool* pool) {
+                       ThreadPool* pool, uint32_t sample) {
   // A width from JavaScript that is not usable: leave the state as it is.
   if (bins == 0 || !(state[2] >= 0.0) || !std::isfinite(state[2])) return false;
   double& width = state[2];
@@ -163,9 +234,14 @@ bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t
   // extremes (one pass over x), and keep those counts unless the range grows.
   std::unique_ptr<PieceCounts> guess;
   float lo = 0.0f, hi = 0.0f;
+  const bool sample_x = sampled(n, sample);
   if (width > 0.0 && n > 0) {
     guess.reset(new PieceCounts(pieces_for(n, pool, kHistogramParallelElements), bins));
-    histogram_pass(path, x, n, width, bins, pool, guess.get(), &lo, &hi);
+    if (sample_x) {
+      sampled_pass(path, x, n, sample, width, bins, pool, guess.get(), &lo, &hi);
+    } else {
+      histogram_pass(path, x, n, width, bins, pool, guess.get(), &lo, &hi);
+    }
   } else {
     min_max(path, x, n, &lo, &hi, pool);
   }
@@ -186,6 +262,10 @@ bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t
   }
   if (guess) {
     guess->add_to(counts, bins);
+  } else if (sample_x) {
+    PieceCounts pc(pieces_for(n, pool, kHistogramParallelElements), bins);
+    sampled_pass(path, x, n, sample, width, bins, pool, &pc, nullptr, nullptr);
+    pc.add_to(counts, bins);
   } else {
     abs_histogram_accumulate(path, x, n, width, bins, counts, pool);
   }

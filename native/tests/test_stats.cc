@@ -147,10 +147,19 @@ TEST(stats_paths_match_ref) {
 namespace {
 
 // observers.ts AbsHistogram.add, transcribed line by line (scalar, doubles).
+// With sample > 1, large batches bin x[i] only when i lies in its group's
+// picked block (stats.h kSampleBlock): the sampling rule written per index,
+// not as the driver's chunked gather.
 struct JsAbsHistogram {
   std::vector<double> counts;
   double width = 0, lo = kInf, hi = -kInf;
-  explicit JsAbsHistogram(uint32_t bins) : counts(bins, 0.0) {}
+  uint32_t sample = 1;
+  explicit JsAbsHistogram(uint32_t bins, uint32_t s = 1) : counts(bins, 0.0), sample(s) {}
+  bool picked(size_t i, size_t n) const {
+    if (sample <= 1 || n < kSampleFromElements) return true;
+    const size_t group = kSampleBlock * sample;
+    return (i % group) / kSampleBlock == sampled_block(i / group, sample);
+  }
   void add(const std::vector<float>& x) {
     double l = kInf, h = -kInf;
     for (float v : x) {
@@ -172,7 +181,9 @@ struct JsAbsHistogram {
       width *= factor;
     }
     const double inv = 1 / width, last = bins - 1;
-    for (float v : x) {
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float v = x[i];
+      if (!picked(i, x.size())) continue;
       if (v == 0) continue;
       if (v != v) continue;  // JS: c[NaN]++ touches no bin
       const double b = std::floor(std::fabs(static_cast<double>(v)) * inv);
@@ -211,6 +222,99 @@ TEST(stats_abs_histogram_add_matches_observer_algorithm) {
       for (uint32_t b = 0; b < bins; ++b) {
         if (state[kAbsHistogramHeader + b] != want.counts[b]) {
           record_failure(__FILE__, __LINE__, where + " bin " + std::to_string(b));
+          break;
+        }
+      }
+    }
+  }
+}
+
+TEST(stats_abs_histogram_add_sampled_matches_per_index_rule) {
+  // Lengths below, at and above kSampleFromElements, partial last groups, and one
+  // large enough to split over the pool; NaN/inf/zeros, bin edges and ReLU-like data.
+  const size_t lengths[] = {kSampleFromElements - 1, kSampleFromElements, kSampleFromElements + 7,
+                            kSampleFromElements + 16 * 3 * 5 + 9, 1000003};
+  for (Isa isa : isas_under_test()) {
+    const StatsPath& path = stats_path(isa);
+    for (uint32_t sample : {1u, 2u, 3u, 8u, 64u}) {
+      for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool3()}) {
+        const uint32_t bins = 2048;
+        JsAbsHistogram want(bins, sample);
+        std::vector<double> state(kAbsHistogramHeader + bins, 0.0);
+        state[0] = kInf;
+        state[1] = -kInf;
+        const float scales[] = {1.0f, 0.5f, 3.0f, 40.0f, 1e-3f};
+        for (int batch = 0; batch < 10; ++batch) {
+          const int mode = batch % 4 == 1 ? 3 : batch % 4 == 2 ? 2 : 0;
+          std::vector<float> x = make_data(lengths[batch % 5], mode, 1.0f / 64, bins);
+          for (auto& v : x) v *= scales[batch % 5];
+          if (batch == 6) x[x.size() / 2] = kNaN;
+          if (batch == 8) x[17] = kInf;  // skipped whole
+          want.add(x);
+          abs_histogram_add(path, x.data(), x.size(), bins, state.data(), pool, sample);
+        }
+        const std::string where = std::string(isa_name(isa)) + " sample=" + std::to_string(sample) +
+                                  (pool != nullptr ? " pool" : " inline");
+        if (!same_bits(state[0], want.lo) || !same_bits(state[1], want.hi) || !same_bits(state[2], want.width)) {
+          record_failure(__FILE__, __LINE__, where + " lo/hi/width");
+        }
+        for (uint32_t b = 0; b < bins; ++b) {
+          if (state[kAbsHistogramHeader + b] != want.counts[b]) {
+            record_failure(__FILE__, __LINE__, where + " bin " + std::to_string(b));
+            break;
+          }
+        }
+        RETURN_IF_FAILED();
+      }
+    }
+  }
+}
+
+TEST(stats_sampled_extremes_come_from_every_value) {
+  // The largest |x| sits in a block the sampling skips: the width still follows
+  // it, and the skipped value is not counted.
+  const uint32_t sample = 8, bins = 16;
+  const size_t n = 4 * kSampleFromElements;
+  std::vector<float> x(n, 1.0f);
+  const size_t group = kSampleBlock * sample;
+  size_t skipped = 0;
+  while ((skipped % group) / kSampleBlock == sampled_block(skipped / group, sample)) skipped += kSampleBlock;
+  x[skipped] = -64.0f;
+  for (Isa isa : isas_under_test()) {
+    std::vector<double> state(kAbsHistogramHeader + bins, 0.0);
+    state[0] = kInf;
+    state[1] = -kInf;
+    abs_histogram_add(stats_path(isa), x.data(), n, bins, state.data(), &pool3(), sample);
+    CHECK_EQ(state[0], -64.0);
+    CHECK_EQ(state[1], 1.0);
+    CHECK_EQ(state[2], 4.0);
+    double total = 0;
+    for (uint32_t b = 0; b < bins; ++b) total += state[kAbsHistogramHeader + b];
+    CHECK_EQ(total, static_cast<double>(n / sample));
+    CHECK_EQ(state[kAbsHistogramHeader + bins - 1], 0.0);
+  }
+}
+
+TEST(stats_sampled_block_spreads_evenly) {
+  // Every block of a group is picked about equally often, also over groups a
+  // layout stride apart (every 2nd, 3rd, 4th group: channel counts that are
+  // multiples of the group length).
+  for (uint32_t sample : {2u, 3u, 8u, 64u}) {
+    for (size_t step : {size_t{1}, size_t{2}, size_t{3}, size_t{4}}) {
+      const size_t groups = 2000 * sample;
+      std::vector<size_t> hits(sample, 0);
+      for (size_t g = 0; g < groups * step; g += step) {
+        const size_t b = sampled_block(g, sample);
+        if (b >= sample) {
+          record_failure(__FILE__, __LINE__, "sampled_block out of range");
+          return;
+        }
+        ++hits[b];
+      }
+      for (size_t h : hits) {
+        if (h < 1800 || h > 2200) {
+          record_failure(__FILE__, __LINE__, "sample=" + std::to_string(sample) + " step=" + std::to_string(step) +
+                                                 ": a block picked " + std::to_string(h) + " times of ~2000");
           break;
         }
       }

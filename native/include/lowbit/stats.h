@@ -71,16 +71,31 @@ void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* 
 void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, double width, uint32_t bins,
                               double* counts, ThreadPool* pool);
 
+// Sampled binning, for large activations where binning every value costs more
+// than the inference that made them (stats_paths.cc): x is cut into groups of
+// `sample` consecutive blocks of kSampleBlock values, and one block per group,
+// picked by a fixed hash of the group's index (so no channel or column stride
+// of the layout lines up with it), is binned; a final partial group bins its
+// picked block's part inside x. Buffers shorter than kSampleFromElements and
+// sample <= 1 bin every value. Extremes (and so the width) always come from
+// every value. The picked values depend only on n and sample, never on the
+// path or the thread count.
+constexpr size_t kSampleBlock = 16;
+constexpr size_t kSampleFromElements = size_t{1} << 15;
+// The block binned in group g of a buffer sampled one block in `sample`.
+size_t sampled_block(size_t group, uint32_t sample);
+
 // One calibration batch into a growing histogram of |x| (observers.ts AbsHistogram.add):
 // state = [lo, hi, width, counts[0..bins)]. A batch with an infinite value is
 // skipped; otherwise lo/hi take the batch's extremes, the first nonzero batch
 // sets width = max|x| / bins, a larger max|x| widens the bins by the whole factor
 // ceil(max|x| / (width * bins)) (merging old bins i -> i / factor), then the
 // batch is binned (in the same pass as the extremes when the width is already
-// set and the batch fits it). Returns false (state unchanged) when the batch was skipped,
-// or when state[2] is not a usable width (negative, NaN, infinite).
+// set and the batch fits it). With sample > 1 the counts take only the sampled
+// values (see kSampleBlock above). Returns false (state unchanged) when the batch
+// was skipped, or when state[2] is not a usable width (negative, NaN, infinite).
 bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
-                       ThreadPool* pool);
+                       ThreadPool* pool, uint32_t sample = 1);
 
 constexpr size_t kAbsHistogramHeader = 3;  // lo, hi, width before the counts
 
