@@ -6,7 +6,7 @@ import { AbsHistogram, EntropyObserver, makeObserver, MinMaxObserver, MovingAver
 import { activationParams, quantizeWeights, sqnr } from '../lib/quant/scheme';
 import { defaultModelPath } from '../lib/cli/default-job';
 import { exportModel } from '../lib/graph/export';
-import { importModelFile } from '../lib/graph/import';
+import { importModel, importModelFile } from '../lib/graph/import';
 import { foldBatchNorm, matchHardSwish, removeDeadNodes } from '../lib/graph/passes';
 import { upgradeOpset } from '../lib/graph/upgrade';
 import { absHistogramAdd, absHistogramAddInto, absHistogramState, ABS_HISTOGRAM_SAMPLE_FROM, minMax, minMaxInto } from '../lib/ops/stats';
@@ -344,6 +344,21 @@ describe('observers', () => {
 });
 
 describe('calibration inside the fp32 run', () => {
+  it('runs on Graph.clone(): the model an export/import round trip gives, independent of the original', () => {
+    const g = importModelFile(defaultModelPath());
+    foldBatchNorm(g);
+    const c = g.clone();
+    assert.deepEqual(exportModel(c), exportModel(importModel(exportModel(g))));
+    // Changing the clone leaves the original as it was.
+    const before = exportModel(g);
+    c.nodes[0].inputs[0] = 'renamed';
+    c.nodes[1].attrs = {};
+    c.outputs.push({ name: 'extra', dtype: 'float32', shape: [] });
+    (c.constants.values().next().value as Tensor).data[0] = 1234;
+    c.int64.add('x');
+    assert.deepEqual(exportModel(g), before);
+  });
+
   it('chooses the ranges that observing every activation of a Session run chooses', async function () {
     this.timeout(300000);
     const lines = renderTextLines(8, { seed: 3 });
