@@ -282,7 +282,7 @@ export interface ObserverOptions {
 }
 
 /** Binning every value of every activation costs ~2x the inference itself; see docs/calibration.md. */
-export const DEFAULT_HISTOGRAM_SAMPLE = 4;
+export const DEFAULT_HISTOGRAM_SAMPLE = 8;
 
 export function makeObserver(method: CalibrationMethod, o: ObserverOptions = {}): Observer {
   const sample = o.histogramSample ?? DEFAULT_HISTOGRAM_SAMPLE;
