@@ -115,10 +115,11 @@ void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t 
 }
 
 // For each 8-bit lane mask, the lanes that pass moved to the front (a permute
-// table: AVX2 has no compress).
+// table: AVX2 has no compress). Built at compile time: code in this file may
+// use AVX2, and a load-time constructor would run on CPUs without it.
 struct CompressTable {
-  alignas(64) uint8_t lanes[256][8];
-  CompressTable() {
+  alignas(64) uint8_t lanes[256][8] = {};
+  constexpr CompressTable() {
     for (unsigned mask = 0; mask < 256; ++mask) {
       unsigned k = 0;
       for (unsigned lane = 0; lane < 8; ++lane) {
@@ -128,7 +129,7 @@ struct CompressTable {
     }
   }
 };
-const CompressTable kCompress;
+constexpr CompressTable kCompress;
 
 // min_max (as above) and the tail copy in one pass. Callers cut the tail at
 // ~0.1% of the values: most vectors have no lane that passes, and the branch
