@@ -149,8 +149,15 @@ bool sampled(size_t n, uint32_t sample) { return sample > 1 && n >= kSampleFromE
 // stats.h: the least bin T with counts[T..bins) <= kSampleTailShare of the
 // total; 0 when there are no counts (bin every value).
 uint32_t tail_bin(const double* counts, uint32_t bins) {
-  double total = 0;
-  for (uint32_t b = 0; b < bins; ++b) total += counts[b];
+  // Four running sums, not one chain of dependent adds: counts are integers below
+  // 2^53, so the order of the sums cannot change the total.
+  double t4[4] = {0, 0, 0, 0};
+  uint32_t b = 0;
+  for (; b + 4 <= bins; b += 4) {
+    for (int k = 0; k < 4; ++k) t4[k] += counts[b + k];
+  }
+  for (; b < bins; ++b) t4[0] += counts[b];
+  const double total = (t4[0] + t4[1]) + (t4[2] + t4[3]);
   if (total == 0) return 0;
   const double allowed = total * kSampleTailShare;
   double acc = 0;
