@@ -195,7 +195,7 @@ void sampled_piece(const StatsPath& path, const float* x, size_t n, uint32_t sam
         float cl, ch;
         if (tail != nullptr) {
           const size_t k = path.min_max_abs_at_least(x + i, len, cutoff, picked, &cl, &ch);
-          path.abs_histogram(picked, k, inv_width, bins, tail);
+          if (k > 0) path.abs_histogram(picked, k, inv_width, bins, tail);  // most chunks have no tail
         } else {
           path.min_max(x + i, len, &cl, &ch);
         }
