@@ -7,9 +7,11 @@
 //    Float64Array state [lo, hi, width, counts[bins]] (counts are exact integers
 //    up to 2^53). The bin of v is floor(|v| * (1 / width)) in double precision,
 //    clamped to the last bin; exact zeros and NaN are not counted. With
-//    sample > 1, buffers of at least ABS_HISTOGRAM_SAMPLE_FROM values bin one
-//    block of 16 values in every `sample` (picked by a fixed hash of the
-//    block's position); their extremes still come from every value.
+//    sample > 1, a buffer of at least ABS_HISTOGRAM_SAMPLE_FROM values counts
+//    its tail exactly (every value from the bin where the top ~0.1% of the
+//    counts so far start) and its bulk from one block of 16 values in every
+//    `sample` (picked by a fixed hash of the block's position), each counted
+//    `sample` times; extremes still come from every value (stats.h).
 // Both run now on Tensors or record a step into a Program on Slots, so a
 // calibration run can collect them next to the step that made each activation.
 import { fail } from '../errors';
@@ -22,7 +24,7 @@ import { isSlot, Operand, Program, Slot } from './program';
 export const ABS_HISTOGRAM_HEADER = 3;
 /** The most bins an |x| histogram may have. */
 export const ABS_HISTOGRAM_MAX_BINS = 2 ** 24;
-/** The largest `sample` of absHistogramAdd (one block of 16 values in `sample` binned). */
+/** The largest `sample` of absHistogramAdd (one block of 16 values in `sample` binned below the tail). */
 export const ABS_HISTOGRAM_MAX_SAMPLE = 1024;
 /** Buffers shorter than this are binned whole whatever `sample` is (native kSampleFromElements). */
 export const ABS_HISTOGRAM_SAMPLE_FROM = 2 ** 15;
@@ -76,9 +78,12 @@ export function absHistogramState(bins: number): Float64Array {
  * into the run and back out.
  *
  * sample (default 1: every value): a buffer of at least ABS_HISTOGRAM_SAMPLE_FROM
- * values is cut into groups of `sample` blocks of 16 values, and only one block
- * per group (the same one for any thread count or CPU) is counted. The extremes,
- * and so the width and lo/hi, still come from every value.
+ * values, once the histogram has counts, is counted in two parts. Its tail (bins
+ * from the one where the top 1/1024 of the counts so far start) takes every
+ * value. Below it, the buffer is cut into groups of `sample` blocks of 16
+ * values, one block per group (the same one for any thread count or CPU) is
+ * binned, and its values count `sample` times. The extremes, and so the width
+ * and lo/hi, still come from every value.
  */
 export function absHistogramAddInto(x: Operand, state: Float64Array | Slot, bins: number, program?: Program, sample = 1): void {
   const op = 'absHistogramAdd';

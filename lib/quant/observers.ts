@@ -81,9 +81,10 @@ export class MovingAverageMinMaxObserver implements ExtremesObserver {
  * bins merge, so batches combine without keeping data. Exact zeros (half of a
  * ReLU output) are representable under any range: they stay out of the
  * histogram so they do not sway the threshold search. A batch holding an
- * infinity is skipped. With sample > 1, large batches count one block of 16
- * values in every `sample` (lib/ops/stats.ts absHistogramAdd); lo, hi and the
- * width still come from every value.
+ * infinity is skipped. With sample > 1, large batches count their tail (the
+ * top ~0.1%) from every value and their bulk from one block of 16 values in
+ * every `sample`, weighted by `sample` (lib/ops/stats.ts absHistogramAdd); lo,
+ * hi and the width still come from every value.
  */
 export class AbsHistogram {
   /** [lo, hi, width, counts...]: what lib/ops/stats.ts absHistogramAdd updates. */
@@ -274,14 +275,15 @@ export interface ObserverOptions {
   bins?: number;
   averagingConstant?: number;
   /**
-   * Histogram methods: count one block of 16 values in every `histogramSample`
-   * of activations of at least 32768 values per batch (1: every value).
-   * Default DEFAULT_HISTOGRAM_SAMPLE; see docs/calibration.md.
+   * Histogram methods, activations of at least 32768 values per batch: the tail
+   * (top ~0.1%) counts every value, the bulk one block of 16 values in every
+   * `histogramSample` (1: every value). Default DEFAULT_HISTOGRAM_SAMPLE; see
+   * docs/calibration.md.
    */
   histogramSample?: number;
 }
 
-/** Binning every value of every activation costs ~2x the inference itself; see docs/calibration.md. */
+/** Binning every value of every activation costs ~1.5x the inference itself; see docs/calibration.md. */
 export const DEFAULT_HISTOGRAM_SAMPLE = 8;
 
 export function makeObserver(method: CalibrationMethod, o: ObserverOptions = {}): Observer {

@@ -37,8 +37,9 @@ Napi::Value MinMax(const Napi::CallbackInfo& info) {
 // absHistogramAdd(x: Float32Array, count, state, bins, sample[, program]): one batch
 // into a growing histogram of |x| (stats.h abs_histogram_add). state is [lo, hi,
 // width, counts[bins]] as a Float64Array, or, when recording, a uint8 slot of its
-// bytes (the caller copies it in and out of the run). sample: bin one block in
-// `sample` of large buffers (1: every value).
+// bytes (the caller copies it in and out of the run). sample: large buffers count
+// their tail from every value and their bulk from one block in `sample` (1: every
+// value; stats.h).
 Napi::Value AbsHistogramAdd(const Napi::CallbackInfo& info) {
   OpCall call(info, "absHistogramAdd", 5);
   const Args& args = call.args();
