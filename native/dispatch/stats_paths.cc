@@ -178,11 +178,12 @@ float tail_cutoff(uint32_t t, double inv_width) {
 }
 
 // Groups [g0, g1) of a sampled buffer, a chunk at a time (while it is in
-// cache): the extremes of every value (when lo is given) and the histogram of
-// every value with |v| >= cutoff into tail (when given), in one pass per chunk;
-// then the histogram of the chunk's picked blocks into bulk.
+// cache): the extremes of every value (when lo is given) and the values with
+// |v| >= cutoff appended to tail (when given), in one pass per chunk; then the
+// histogram of the chunk's picked blocks into bulk.
 void sampled_piece(const StatsPath& path, const float* x, size_t n, uint32_t sample, size_t g0, size_t g1,
-                   double inv_width, uint32_t bins, uint32_t* bulk, uint32_t* tail, float cutoff, float* lo, float* hi) {
+                   double inv_width, uint32_t bins, uint32_t* bulk, std::vector<float>* tail, float cutoff, float* lo,
+                   float* hi) {
   const size_t group = kSampleBlock * sample;
   float l = std::numeric_limits<float>::infinity(), h = -l;
   alignas(64) float picked[kSampleChunkValues];
@@ -195,7 +196,7 @@ void sampled_piece(const StatsPath& path, const float* x, size_t n, uint32_t sam
         float cl, ch;
         if (tail != nullptr) {
           const size_t k = path.min_max_abs_at_least(x + i, len, cutoff, picked, &cl, &ch);
-          if (k > 0) path.abs_histogram(picked, k, inv_width, bins, tail);  // most chunks have no tail
+          tail->insert(tail->end(), picked, picked + k);
         } else {
           path.min_max(x + i, len, &cl, &ch);
         }
@@ -222,15 +223,21 @@ void sampled_piece(const StatsPath& path, const float* x, size_t n, uint32_t sam
   }
 }
 
-// A sampled batch's counts: bins below `tail` from the picked blocks, bins from
-// `tail` up from every value (stats.h).
+// A sampled batch's counts: bins below first_tail_bin from the picked blocks,
+// bins from it up from every value (stats.h). The tail is ~0.1% of the values:
+// they are kept and binned one by one with ref's formula (the kernels' counts
+// equal it), which costs less than a second set of kernel counts to clear and sum.
 struct SampledCounts {
-  PieceCounts bulk, tail;
+  PieceCounts bulk;
+  std::vector<std::vector<float>> tail;  // per piece
   uint32_t first_tail_bin;
-  SampledCounts(size_t pieces, uint32_t bins, uint32_t t) : bulk(pieces, bins), tail(t < bins ? pieces : 0, bins), first_tail_bin(t) {}
-  void add_to(double* counts, uint32_t bins, uint32_t sample) const {
+  SampledCounts(size_t pieces, uint32_t bins, uint32_t t) : bulk(pieces, bins), tail(pieces), first_tail_bin(t) {}
+  void add_to(double* counts, uint32_t bins, uint32_t sample, double width) const {
     bulk.add_to(counts, bins, 0, first_tail_bin, sample);
-    tail.add_to(counts, bins, first_tail_bin, bins, 1.0);
+    const double inv_width = 1.0 / width;
+    for (const auto& values : tail) {
+      for (float v : values) ++counts[abs_bin_index(v, inv_width, bins - 1)];
+    }
   }
 };
 
@@ -247,7 +254,7 @@ void sampled_pass(const StatsPath& path, const float* x, size_t n, uint32_t samp
   std::vector<float> los(pieces), his(pieces);
   for_pieces(pieces, pool, n, [&](size_t p) {
     sampled_piece(path, x, n, sample, groups * p / pieces, groups * (p + 1) / pieces, inv_width, bins,
-                  counts->bulk.piece(p), has_tail ? counts->tail.piece(p) : nullptr, cutoff,
+                  counts->bulk.piece(p), has_tail ? &counts->tail[p] : nullptr, cutoff,
                   lo != nullptr ? &los[p] : nullptr, &his[p]);
   });
   if (lo != nullptr) combine_extremes(x, n, los, his, lo, hi);
@@ -328,14 +335,14 @@ bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t
   if (guess) {
     guess->add_to(counts, bins);
   } else if (sampled_guess) {
-    sampled_guess->add_to(counts, bins, sample);
+    sampled_guess->add_to(counts, bins, sample, width);
   } else {
     // The first batch with a nonzero value, or a widened range: the tail bin from the (merged) counts.
     const uint32_t tail = sample_x ? tail_bin(counts, bins) : 0;
     if (tail > 0) {
       SampledCounts sc(pieces_for(n, pool, kHistogramParallelElements), bins, tail);
       sampled_pass(path, x, n, sample, width, bins, pool, &sc, nullptr, nullptr);
-      sc.add_to(counts, bins, sample);
+      sc.add_to(counts, bins, sample, width);
     } else {
       abs_histogram_accumulate(path, x, n, width, bins, counts, pool);
     }
