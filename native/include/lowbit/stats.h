@@ -83,8 +83,8 @@ void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, d
 // bulk is sampled:
 // - the tail bin T is the least bin such that bins T.. hold at most
 //   kSampleTailShare (~0.1%, ten times the 99.99th percentile's share) of the
-//   counts so far (after this batch's widening, if
-//   any); values whose bin is T or above are all counted, as without sampling;
+//   counts so far (after this batch's widening, if any); values whose bin is T
+//   or above are all counted, as without sampling;
 // - the bulk: x is cut into groups of `sample` consecutive blocks of
 //   kSampleBlock values, and one block per group, picked by a fixed hash of the
 //   group's index (so no channel or column stride of the layout lines up with
@@ -107,8 +107,8 @@ size_t sampled_block(size_t group, uint32_t sample);
 // sets width = max|x| / bins, a larger max|x| widens the bins by the whole factor
 // ceil(max|x| / (width * bins)) (merging old bins i -> i / factor), then the
 // batch is binned (in the same pass as the extremes when the width is already
-// set and the batch fits it). With sample > 1 the counts take only the sampled
-// values (see kSampleBlock above). Returns false (state unchanged) when the batch
+// set and the batch fits it). With sample > 1 large batches are counted as
+// described above kSampleBlock. Returns false (state unchanged) when the batch
 // was skipped, or when state[2] is not a usable width (negative, NaN, infinite).
 bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
                        ThreadPool* pool, uint32_t sample = 1);
