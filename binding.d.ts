@@ -372,7 +372,7 @@ export interface Binding {
                      scales: Float32Array, zeroPoints: readonly number[], outRange: readonly number[], program?: NativeProgram): void;
   /** Calibration statistics (native/include/lowbit/stats.h): out = [min, max] of x, NaN ignored. */
   minMax(x: Operand<Float32Array>, count: number, out: Operand<Float32Array>, program?: NativeProgram): void;
-  /** One batch into a growing |x| histogram; state [lo, hi, width, counts...] (a uint8 slot of its bytes when recording). */
-  absHistogramAdd(x: Operand<Float32Array>, count: number, state: Float64Array | NativeSlot, bins: number,
+  /** One batch into a growing |x| histogram; state [lo, hi, width, counts...] (a uint8 slot of its bytes when recording); sample: large buffers count their tail from every value and their bulk from one block in `sample` (1: every value). */
+  absHistogramAdd(x: Operand<Float32Array>, count: number, state: Float64Array | NativeSlot, bins: number, sample: number,
                   program?: NativeProgram): void;
 }

@@ -6,10 +6,10 @@ import { AbsHistogram, EntropyObserver, makeObserver, MinMaxObserver, MovingAver
 import { activationParams, quantizeWeights, sqnr } from '../lib/quant/scheme';
 import { defaultModelPath } from '../lib/cli/default-job';
 import { exportModel } from '../lib/graph/export';
-import { importModelFile } from '../lib/graph/import';
+import { importModel, importModelFile } from '../lib/graph/import';
 import { foldBatchNorm, matchHardSwish, removeDeadNodes } from '../lib/graph/passes';
 import { upgradeOpset } from '../lib/graph/upgrade';
-import { absHistogramAdd, absHistogramAddInto, absHistogramState, minMax, minMaxInto } from '../lib/ops/stats';
+import { absHistogramAdd, absHistogramAddInto, absHistogramState, ABS_HISTOGRAM_SAMPLE_FROM, minMax, minMaxInto } from '../lib/ops/stats';
 import { Program } from '../lib/ops/program';
 import { batchOf, renderTextLines } from '../lib/quant/data/textlines';
 import { quantizeStaticDetailed } from '../lib/quant/static';
@@ -60,6 +60,16 @@ class JsAbsHistogram {
       c[b > last ? last : b]++;
     }
   }
+}
+
+/** stats.h sampled_block: the block of group g binned when one block in `sample` is (splitmix64's finalizer). */
+function sampledBlock(group: number, sample: number): number {
+  const m = (1n << 64n) - 1n;
+  let z = (BigInt(group) + 0x9e3779b97f4a7c15n) & m;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & m;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & m;
+  z ^= z >> 31n;
+  return Number(((z >> 32n) * BigInt(sample)) >> 32n);
 }
 
 /** Batches that exercise every branch: growing and shrinking ranges, NaN, infinities, ±0, ReLU-like halves. */
@@ -218,9 +228,9 @@ describe('observers', () => {
           assert.deepEqual(h.counts, want.counts);
         }
       }
-      // Whole observers: the same ranges as observers fed by the JavaScript reference.
+      // Whole observers (every value binned): the same ranges as observers fed by the JavaScript reference.
       for (const method of ['minmax', 'moving-average', 'percentile', 'entropy', 'mse'] as const) {
-        const o = makeObserver(method, { bins: 512 }), ref = makeObserver(method, { bins: 512 });
+        const o = makeObserver(method, { bins: 512, histogramSample: 1 }), ref = makeObserver(method, { bins: 512 });
         for (const x of batches) {
           o.observe(x);
           if (ref instanceof MinMaxObserver || ref instanceof MovingAverageMinMaxObserver) {
@@ -237,6 +247,46 @@ describe('observers', () => {
         const [a, b] = [o.range(), ref.range()];
         assert.ok(Object.is(a[0], b[0]) && Object.is(a[1], b[1]), `${method}: [${a}] vs [${b}]`);
       }
+    }
+  });
+
+  it('sampled histograms: the tail from every value, the bulk from the picked blocks; extremes and width from every value', () => {
+    const all = [...awkwardBatches(4), ...awkwardBatches(11)];
+    for (const sample of [2, 3, 8]) {
+      const h = new AbsHistogram(2048, sample), exact = new AbsHistogram(2048), j = new JsAbsHistogram(2048);
+      for (const x of all) {
+        h.add(x);
+        exact.add(x);
+        // stats.h's rule, value by value: widen as without sampling (on the extremes alone),
+        // then find the tail bin in the counts so far and bin x.
+        const [lo, hi] = jsExtremes(x);
+        if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
+        const w = j.width, before = Float64Array.from(j.counts);
+        j.add(Float32Array.of(lo, hi));
+        j.counts.set(before);
+        if (w !== 0 && j.width !== w) {
+          const factor = j.width / w, merged = new Float64Array(j.bins);
+          for (let i = 0; i < j.bins; i++) merged[Math.floor(i / factor)] += before[i];
+          j.counts.set(merged);
+        }
+        if (j.width === 0) continue;
+        const c = j.counts, inv = 1 / j.width, last = j.bins - 1;
+        const total = c.reduce((t, v) => t + v, 0);
+        let tail = c.length, acc = 0;
+        while (tail > 0 && acc + c[tail - 1] <= total / 1024) acc += c[--tail];
+        const sampling = x.length >= ABS_HISTOGRAM_SAMPLE_FROM && total > 0;
+        const group = 16 * sample;
+        for (let i = 0; i < x.length; i++) {
+          const v = x[i];
+          if (v === 0 || v !== v) continue;
+          const b = Math.floor(Math.abs(v) * inv), bin = Math.min(last, b);
+          if (!sampling || (tail < c.length && b >= tail)) c[bin]++;
+          else if (((i % group) >> 4) === sampledBlock(Math.floor(i / group), sample)) c[bin] += sample;
+        }
+      }
+      assert.ok(Object.is(h.lo, j.lo) && Object.is(h.hi, j.hi) && h.width === j.width, `sample ${sample}: lo/hi/width`);
+      assert.deepEqual(Array.from(h.counts), Array.from(j.counts), `sample ${sample}: counts`);
+      assert.notDeepEqual(Array.from(h.counts), Array.from(exact.counts), `sample ${sample}: nothing was sampled`);
     }
   });
 
@@ -257,6 +307,20 @@ describe('observers', () => {
     absHistogramAdd(x, want, 61);
     assert.deepEqual(Array.from(mm), minMax(x));
     assert.deepEqual(state, want);
+    // Sampled: the recorded step passes `sample` through (the first batch bins every value, the second samples).
+    const big = new Float32Array(ABS_HISTOGRAM_SAMPLE_FROM + 1000).map((_, i) => Math.sin(i) * 3);
+    const p2 = new Program(64 + big.byteLength + bytes.length);
+    const s2 = absHistogramState(61), b2 = new Uint8Array(s2.buffer);
+    absHistogramAddInto({ dtype: 'float32', shape: [big.length], ref: 64 + bytes.length }, { dtype: 'uint8', shape: [b2.length], ref: 0 }, 61, p2, 8);
+    p2.runSync([big, b2], [64 + bytes.length, 0], [b2], [0]);
+    p2.runSync([big, b2], [64 + bytes.length, 0], [b2], [0]);
+    const w2 = absHistogramState(61), exact = absHistogramState(61);
+    for (let r = 0; r < 2; r++) {
+      absHistogramAdd(big, w2, 61, 8);
+      absHistogramAdd(big, exact, 61);
+    }
+    assert.deepEqual(s2, w2);
+    assert.notDeepEqual(s2, exact);
   });
 
   it('statistics ops reject bad arguments with LowbitErrors', () => {
@@ -266,6 +330,11 @@ describe('observers', () => {
     const bad = absHistogramState(8);
     bad[2] = -1;
     assert.throws(() => absHistogramAdd(new Float32Array(4), bad, 8), (e: unknown) => isErr('E_RANGE')(e) && /width/.test((e as Error).message));
+    for (const sample of [0, 1.5, 1025, NaN]) {
+      assert.throws(() => absHistogramAdd(new Float32Array(4), absHistogramState(8), 8, sample), (e: unknown) => isErr('E_RANGE')(e) && /sample/.test((e as Error).message));
+    }
+    assert.throws(() => new AbsHistogram(8, 0), isErr('E_RANGE'));
+    assert.throws(() => makeObserver('mse', { histogramSample: -1 }), isErr('E_RANGE'));
     assert.throws(() => minMaxInto(new Tensor('int32', new Int32Array(2), [2]), new Tensor('float32', new Float32Array(2), [2])), isErr('E_DTYPE'));
     assert.throws(() => minMaxInto(new Tensor('float32', new Float32Array(2), [2]), new Tensor('float32', new Float32Array(3), [3])), isErr('E_SHAPE'));
   });
@@ -276,6 +345,21 @@ describe('observers', () => {
 });
 
 describe('calibration inside the fp32 run', () => {
+  it('runs on Graph.clone(): the model an export/import round trip gives, independent of the original', () => {
+    const g = importModelFile(defaultModelPath());
+    foldBatchNorm(g);
+    const c = g.clone();
+    assert.deepEqual(exportModel(c), exportModel(importModel(exportModel(g))));
+    // Changing the clone leaves the original as it was.
+    const before = exportModel(g);
+    c.nodes[0].inputs[0] = 'renamed';
+    c.nodes[1].attrs = {};
+    c.outputs.push({ name: 'extra', dtype: 'float32', shape: [] });
+    (c.constants.values().next().value as Tensor).data[0] = 1234;
+    c.int64.add('x');
+    assert.deepEqual(exportModel(g), before);
+  });
+
   it('chooses the ranges that observing every activation of a Session run chooses', async function () {
     this.timeout(300000);
     const lines = renderTextLines(8, { seed: 3 });
@@ -287,11 +371,13 @@ describe('calibration inside the fp32 run', () => {
     matchHardSwish(g);
     removeDeadNodes(g);
     let session: Session | undefined;
+    // Every value binned (histogramSample 1): sampling picks by position, and the
+    // run keeps some activations in NHWC where the Session returns NCHW.
     for (const method of ['moving-average', 'entropy'] as const) {
-      const q = await quantizeStaticDetailed(defaultModelPath(), { calibration, method });
+      const q = await quantizeStaticDetailed(defaultModelPath(), { calibration, method, histogramSample: 1 });
       const names = q.activations.map((a) => a.name);
       session ??= Session.createSync(exportModel(g), { outputs: names });
-      const observers = names.map(() => makeObserver(method));
+      const observers = names.map(() => makeObserver(method, { histogramSample: 1 }));
       for (const feeds of calibration) {
         const r = await session.run(feeds);
         names.forEach((n, i) => observers[i].observe(r[n].data as Float32Array));

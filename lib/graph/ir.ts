@@ -50,6 +50,32 @@ export class Graph {
     this.domains = init.domains ?? {};
   }
 
+  /**
+   * A deep copy that passes may change without touching this graph: what an
+   * export/import round trip gives, without encoding and decoding the protobuf
+   * (constants are copied; quantization parameters, which ONNX does not carry, are not).
+   */
+  clone(): Graph {
+    const tensor = (t: Tensor) => new Tensor(t.dtype, t.data.slice() as never, [...t.shape]);
+    const attr = (v: AttrValue): AttrValue => (v instanceof Tensor ? tensor(v) : Array.isArray(v) ? ([...v] as AttrValue) : v);
+    const info = (v: ValueInfo): ValueInfo => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] });
+    const g = new Graph({
+      nodes: this.nodes.map((n) => ({
+        name: n.name, opType: n.opType, domain: n.domain, inputs: [...n.inputs], outputs: [...n.outputs],
+        attrs: Object.fromEntries(Object.entries(n.attrs).map(([k, v]) => [k, attr(v)])),
+        ...(n.attrTypes ? { attrTypes: { ...n.attrTypes } } : {}),
+      })),
+      inputs: this.inputs.map(info),
+      outputs: this.outputs.map(info),
+      constants: new Map([...this.constants].map(([k, t]) => [k, tensor(t)])),
+      opset: this.opset,
+      domains: { ...this.domains },
+    });
+    g.int64 = new Set(this.int64);
+    g.int4 = new Set(this.int4);
+    return g;
+  }
+
   /** The node producing each value. */
   producers(): Map<string, Node> {
     const m = new Map<string, Node>();

@@ -6,7 +6,12 @@
 //  - absHistogramAdd: one batch into a growing histogram of |x|, kept in a
 //    Float64Array state [lo, hi, width, counts[bins]] (counts are exact integers
 //    up to 2^53). The bin of v is floor(|v| * (1 / width)) in double precision,
-//    clamped to the last bin; exact zeros and NaN are not counted.
+//    clamped to the last bin; exact zeros and NaN are not counted. With
+//    sample > 1, a buffer of at least ABS_HISTOGRAM_SAMPLE_FROM values counts
+//    its tail exactly (every value from the bin where the top ~0.1% of the
+//    counts so far start) and its bulk from one block of 16 values in every
+//    `sample` (picked by a fixed hash of the block's position), each counted
+//    `sample` times; extremes still come from every value (stats.h).
 // Both run now on Tensors or record a step into a Program on Slots, so a
 // calibration run can collect them next to the step that made each activation.
 import { fail } from '../errors';
@@ -19,6 +24,10 @@ import { isSlot, Operand, Program, Slot } from './program';
 export const ABS_HISTOGRAM_HEADER = 3;
 /** The most bins an |x| histogram may have. */
 export const ABS_HISTOGRAM_MAX_BINS = 2 ** 24;
+/** The largest `sample` of absHistogramAdd (one block of 16 values in `sample` binned below the tail). */
+export const ABS_HISTOGRAM_MAX_SAMPLE = 1024;
+/** Buffers shorter than this are binned whole whatever `sample` is (native kSampleFromElements). */
+export const ABS_HISTOGRAM_SAMPLE_FROM = 2 ** 15;
 
 /** [min, max] of x, NaN ignored; [Infinity, -Infinity] when x holds no number. */
 export function minMax(x: Float32Array | Tensor): [number, number] {
@@ -42,6 +51,13 @@ function checkBins(bins: unknown, op: string): number {
   return bins;
 }
 
+export function checkSample(sample: unknown, op: string): number {
+  if (typeof sample !== 'number' || !Number.isInteger(sample) || sample < 1 || sample > ABS_HISTOGRAM_MAX_SAMPLE) {
+    fail('E_RANGE', `${op}: sample must be an integer in [1, ${ABS_HISTOGRAM_MAX_SAMPLE}], got ${String(sample)}`);
+  }
+  return sample;
+}
+
 /** A fresh |x| histogram state: lo = Infinity, hi = -Infinity, width 0 (no data yet), zero counts. */
 export function absHistogramState(bins: number): Float64Array {
   const s = new Float64Array(ABS_HISTOGRAM_HEADER + checkBins(bins, 'absHistogramState'));
@@ -60,11 +76,20 @@ export function absHistogramState(bins: number): Float64Array {
  * state: the Float64Array from absHistogramState() when running now; when
  * recording, a uint8 Slot of its bytes (8 * (3 + bins)), which the caller copies
  * into the run and back out.
+ *
+ * sample (default 1: every value): a buffer of at least ABS_HISTOGRAM_SAMPLE_FROM
+ * values, once the histogram has counts, is counted in two parts. Its tail (bins
+ * from the one where the top 1/1024 of the counts so far start) takes every
+ * value. Below it, the buffer is cut into groups of `sample` blocks of 16
+ * values, one block per group (the same one for any thread count or CPU) is
+ * binned, and its values count `sample` times. The extremes, and so the width
+ * and lo/hi, still come from every value.
  */
-export function absHistogramAddInto(x: Operand, state: Float64Array | Slot, bins: number, program?: Program): void {
+export function absHistogramAddInto(x: Operand, state: Float64Array | Slot, bins: number, program?: Program, sample = 1): void {
   const op = 'absHistogramAdd';
   const xi = operandInfo(x, op, 'x', ['float32']);
   checkBins(bins, op);
+  checkSample(sample, op);
   const words = ABS_HISTOGRAM_HEADER + bins;
   if (state instanceof Float64Array) {
     if (state.length !== words) fail('E_SHAPE', `${op}: state must have ${words} elements (3 + bins), got ${state.length}`);
@@ -74,10 +99,10 @@ export function absHistogramAddInto(x: Operand, state: Float64Array | Slot, bins
   } else {
     fail('E_ARG', `${op}: state must be a Float64Array (absHistogramState) or a uint8 Slot of its bytes`);
   }
-  invoke(native.absHistogramAdd, [native_(x), xi.size, state, bins], program);
+  invoke(native.absHistogramAdd, [native_(x), xi.size, state, bins, sample], program);
 }
 
 /** absHistogramAddInto on a Float32Array, now. */
-export function absHistogramAdd(x: Float32Array, state: Float64Array, bins: number): void {
-  absHistogramAddInto(new Tensor('float32', x, [x.length]), state, bins);
+export function absHistogramAdd(x: Float32Array, state: Float64Array, bins: number, sample = 1): void {
+  absHistogramAddInto(new Tensor('float32', x, [x.length]), state, bins, undefined, sample);
 }

@@ -109,7 +109,7 @@ export class CalibrationRun {
         const h = observer.histogram, state = new Uint8Array(h.state.buffer, h.state.byteOffset, h.state.byteLength);
         const sv: RtValue = { name: `${name}#histogram`, dtype: 'uint8', shape: [state.length], layout: 'nchw' };
         p.values.set(sv.name, sv);
-        p.step(`abs_histogram ${name}`, [v, sv], [sv], (ins, _outs, program) => absHistogramAddInto(ins[0], ins[1] as Slot, h.bins, program));
+        p.step(`abs_histogram ${name}`, [v, sv], [sv], (ins, _outs, program) => absHistogramAddInto(ins[0], ins[1] as Slot, h.bins, program, h.sample));
         stateNames.push(sv.name);
         stateArrays.push(state);
         outNames.push(sv.name);

@@ -8,7 +8,7 @@
 // NaN values are ignored. Calibration can also compute a batch's statistics
 // inside the model's run (observeExtremes, AbsHistogram.state): see calibrate().
 import { fail } from '../errors';
-import { absHistogramAdd, absHistogramState, ABS_HISTOGRAM_HEADER, minMax } from '../ops/stats';
+import { absHistogramAdd, absHistogramState, ABS_HISTOGRAM_HEADER, checkSample, minMax } from '../ops/stats';
 
 export type CalibrationMethod = 'minmax' | 'moving-average' | 'percentile' | 'entropy' | 'mse';
 
@@ -81,14 +81,18 @@ export class MovingAverageMinMaxObserver implements ExtremesObserver {
  * bins merge, so batches combine without keeping data. Exact zeros (half of a
  * ReLU output) are representable under any range: they stay out of the
  * histogram so they do not sway the threshold search. A batch holding an
- * infinity is skipped.
+ * infinity is skipped. With sample > 1, large batches count their tail (the
+ * top ~0.1%) from every value and their bulk from one block of 16 values in
+ * every `sample`, weighted by `sample` (lib/ops/stats.ts absHistogramAdd); lo,
+ * hi and the width still come from every value.
  */
 export class AbsHistogram {
   /** [lo, hi, width, counts...]: what lib/ops/stats.ts absHistogramAdd updates. */
   readonly state: Float64Array;
   readonly counts: Float64Array;
 
-  constructor(readonly bins = 2048) {
+  constructor(readonly bins = 2048, readonly sample = 1) {
+    checkSample(sample, 'AbsHistogram');
     this.state = absHistogramState(bins);
     this.counts = this.state.subarray(ABS_HISTOGRAM_HEADER);
   }
@@ -104,7 +108,7 @@ export class AbsHistogram {
   set width(v: number) { this.state[2] = v; }
 
   add(x: Float32Array): void {
-    absHistogramAdd(x, this.state, this.bins);
+    absHistogramAdd(x, this.state, this.bins, this.sample);
   }
 
   total(): number {
@@ -122,8 +126,8 @@ export class AbsHistogram {
 /** An observer that chooses its range from an AbsHistogram of every batch. */
 export abstract class HistogramObserver implements Observer {
   readonly histogram: AbsHistogram;
-  constructor(bins: number) {
-    this.histogram = new AbsHistogram(bins);
+  constructor(bins: number, sample = 1) {
+    this.histogram = new AbsHistogram(bins, sample);
   }
   observe(x: Float32Array): void {
     this.histogram.add(x);
@@ -139,8 +143,8 @@ export abstract class HistogramObserver implements Observer {
 
 /** The given percentile of |x| (e.g. 99.99). */
 export class PercentileObserver extends HistogramObserver {
-  constructor(private readonly percentile = 99.99, bins = 2048) {
-    super(bins);
+  constructor(private readonly percentile = 99.99, bins = 2048, sample = 1) {
+    super(bins, sample);
     if (!(percentile > 0 && percentile <= 100)) fail('E_RANGE', `percentile must be in (0, 100], got ${percentile}`);
   }
   threshold(): number {
@@ -162,8 +166,8 @@ export class PercentileObserver extends HistogramObserver {
  */
 export class EntropyObserver extends HistogramObserver {
   /** keep: the least share of the values a candidate threshold keeps inside (0: every candidate, as in TensorRT). */
-  constructor(private readonly levels = 128, bins = 2048, private readonly keep = 0.9999) {
-    super(bins);
+  constructor(private readonly levels = 128, bins = 2048, private readonly keep = 0.9999, sample = 1) {
+    super(bins, sample);
   }
   threshold(): number {
     const h = this.histogram, counts = h.counts, n = h.bins, levels = this.levels;
@@ -240,8 +244,8 @@ function klDivergence(p: Float64Array, q: Float64Array, length: number): number 
  * clipping error (distance to T squared) for values beyond.
  */
 export class MseObserver extends HistogramObserver {
-  constructor(private readonly levels = 256, bins = 2048) {
-    super(bins);
+  constructor(private readonly levels = 256, bins = 2048, sample = 1) {
+    super(bins, sample);
   }
   threshold(): number {
     const h = this.histogram, n = h.bins, w = h.width;
@@ -270,15 +274,26 @@ export interface ObserverOptions {
   percentile?: number;
   bins?: number;
   averagingConstant?: number;
+  /**
+   * Histogram methods, activations of at least 32768 values per batch: the tail
+   * (top ~0.1%) counts every value, the bulk one block of 16 values in every
+   * `histogramSample` (1: every value). Default DEFAULT_HISTOGRAM_SAMPLE; see
+   * docs/calibration.md.
+   */
+  histogramSample?: number;
 }
 
+/** Binning every value of every activation costs ~1.5x the inference itself; see docs/calibration.md. */
+export const DEFAULT_HISTOGRAM_SAMPLE = 8;
+
 export function makeObserver(method: CalibrationMethod, o: ObserverOptions = {}): Observer {
+  const sample = o.histogramSample ?? DEFAULT_HISTOGRAM_SAMPLE;
   switch (method) {
     case 'minmax': return new MinMaxObserver();
     case 'moving-average': return new MovingAverageMinMaxObserver(o.averagingConstant);
-    case 'percentile': return new PercentileObserver(o.percentile, o.bins);
-    case 'entropy': return new EntropyObserver(128, o.bins);
-    case 'mse': return new MseObserver(256, o.bins);
+    case 'percentile': return new PercentileObserver(o.percentile, o.bins, sample);
+    case 'entropy': return new EntropyObserver(128, o.bins, undefined, sample);
+    case 'mse': return new MseObserver(256, o.bins, sample);
     default: fail('E_ARG', `unknown calibration method '${String(method)}' (minmax, moving-average, percentile, entropy, mse)`);
   }
 }

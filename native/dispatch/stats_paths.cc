@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -107,11 +108,15 @@ struct PieceCounts {
   uint32_t* piece(size_t p) { return data.data() + p * kHistogramCopies * stride; }
   // Integer counts: the order of these sums cannot change a result.
   // A piece's copies sum in uint32 first: a piece bins at most kStatsMaxKernelElements values.
-  void add_to(double* counts, uint32_t bins) const {
+  // Bins [from, to), each count times `weight` (exact in double: < 2^31 * 2^10).
+  void add_to(double* counts, uint32_t bins, uint32_t from = 0, uint32_t to = ~uint32_t{0}, double weight = 1.0) const {
     static_assert(kHistogramCopies == 4, "add_to sums four copies");
+    to = std::min(to, bins);
     for (size_t p = 0; p < pieces; ++p) {
       const uint32_t* c = data.data() + p * kHistogramCopies * stride;
-      for (uint32_t b = 0; b < bins; ++b) counts[b] += c[b] + c[stride + b] + c[2 * stride + b] + c[3 * stride + b];
+      for (uint32_t b = from; b < to; ++b) {
+        counts[b] += weight * (c[b] + c[stride + b] + c[2 * stride + b] + c[3 * stride + b]);
+      }
     }
   }
 };
@@ -133,7 +138,139 @@ void histogram_pass(const StatsPath& path, const float* x, size_t n, double widt
   if (lo != nullptr) combine_extremes(x, n, los, his, lo, hi);
 }
 
+// Groups per kernel call in a sampled pass: their picked blocks (at most 4096
+// values) are gathered on the stack and binned by one call, so every path bins
+// exactly the same values and the kernels stay the tested ones.
+constexpr size_t kSampleChunkGroups = 256;
+constexpr size_t kSampleChunkValues = kSampleChunkGroups * kSampleBlock;
+
+bool sampled(size_t n, uint32_t sample) { return sample > 1 && n >= kSampleFromElements; }
+
+// stats.h: the least bin T with counts[T..bins) <= kSampleTailShare of the
+// total; 0 when there are no counts (bin every value).
+uint32_t tail_bin(const double* counts, uint32_t bins) {
+  // Four running sums, not one chain of dependent adds: counts are integers below
+  // 2^53, so the order of the sums cannot change the total.
+  double t4[4] = {0, 0, 0, 0};
+  uint32_t b = 0;
+  for (; b + 4 <= bins; b += 4) {
+    for (int k = 0; k < 4; ++k) t4[k] += counts[b + k];
+  }
+  for (; b < bins; ++b) t4[0] += counts[b];
+  const double total = (t4[0] + t4[1]) + (t4[2] + t4[3]);
+  if (total == 0) return 0;
+  const double allowed = total * kSampleTailShare;
+  double acc = 0;
+  uint32_t t = bins;
+  while (t > 0 && acc + counts[t - 1] <= allowed) acc += counts[--t];
+  return t;
+}
+
+// The least float f > 0 whose bin (floor(double(f) * inv_width), as
+// abs_bin_index before the clamp) is at least t >= 1: |v| >= f exactly when v's
+// bin is t or more, since the bin never decreases as |v| grows.
+float tail_cutoff(uint32_t t, double inv_width) {
+  const auto reaches = [&](float f) { return std::floor(static_cast<double>(f) * inv_width) >= t; };
+  float f = static_cast<float>(t / inv_width);
+  while (!reaches(f)) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  for (float p = std::nextafter(f, 0.0f); p > 0.0f && reaches(p); p = std::nextafter(f, 0.0f)) f = p;
+  return f;
+}
+
+// Groups [g0, g1) of a sampled buffer, a chunk at a time (while it is in
+// cache): the extremes of every value (when lo is given) and the values with
+// |v| >= cutoff appended to tail (when given), in one pass per chunk; then the
+// histogram of the chunk's picked blocks into bulk.
+void sampled_piece(const StatsPath& path, const float* x, size_t n, uint32_t sample, size_t g0, size_t g1,
+                   double inv_width, uint32_t bins, uint32_t* bulk, std::vector<float>* tail, float cutoff, float* lo,
+                   float* hi) {
+  const size_t group = kSampleBlock * sample;
+  float l = std::numeric_limits<float>::infinity(), h = -l;
+  alignas(64) float picked[kSampleChunkValues];
+  for (size_t g = g0; g < g1; g += kSampleChunkGroups) {
+    const size_t ge = std::min(g1, g + kSampleChunkGroups);
+    const size_t i0 = g * group, i1 = std::min(n, ge * group);
+    if (lo != nullptr || tail != nullptr) {
+      for (size_t i = i0; i < i1; i += kSampleChunkValues) {
+        const size_t len = std::min(kSampleChunkValues, i1 - i);
+        float cl, ch;
+        if (tail != nullptr) {
+          const size_t k = path.min_max_abs_at_least(x + i, len, cutoff, picked, &cl, &ch);
+          tail->insert(tail->end(), picked, picked + k);
+        } else {
+          path.min_max(x + i, len, &cl, &ch);
+        }
+        if (cl < l) l = cl;
+        if (ch > h) h = ch;
+      }
+    }
+    size_t m = 0;
+    for (size_t q = g; q < ge; ++q) {
+      const size_t b = q * group + sampled_block(q, sample) * kSampleBlock;
+      if (b + kSampleBlock <= n) {
+        std::memcpy(picked + m, x + b, kSampleBlock * sizeof(float));  // a constant size: inlined
+        m += kSampleBlock;
+      } else if (b < n) {
+        std::memcpy(picked + m, x + b, (n - b) * sizeof(float));
+        m += n - b;
+      }
+    }
+    path.abs_histogram(picked, m, inv_width, bins, bulk);
+  }
+  if (lo != nullptr) {
+    *lo = l;
+    *hi = h;
+  }
+}
+
+// A sampled batch's counts: bins below first_tail_bin from the picked blocks,
+// bins from it up from every value (stats.h). The tail is ~0.1% of the values:
+// they are kept and binned one by one with ref's formula (the kernels' counts
+// equal it), which costs less than a second set of kernel counts to clear and sum.
+struct SampledCounts {
+  PieceCounts bulk;
+  std::vector<std::vector<float>> tail;  // per piece
+  uint32_t first_tail_bin;
+  SampledCounts(size_t pieces, uint32_t bins, uint32_t t) : bulk(pieces, bins), tail(pieces), first_tail_bin(t) {}
+  void add_to(double* counts, uint32_t bins, uint32_t sample, double width) const {
+    bulk.add_to(counts, bins, 0, first_tail_bin, sample);
+    const double inv_width = 1.0 / width;
+    for (const auto& values : tail) {
+      for (float v : values) ++counts[abs_bin_index(v, inv_width, bins - 1)];
+    }
+  }
+};
+
+// histogram_pass for a sampled buffer: pieces split at group boundaries, so the
+// picked values do not depend on the split.
+void sampled_pass(const StatsPath& path, const float* x, size_t n, uint32_t sample, double width, uint32_t bins,
+                  ThreadPool* pool, SampledCounts* counts, float* lo, float* hi) {
+  const double inv_width = 1.0 / width;
+  const size_t group = kSampleBlock * sample;
+  const size_t groups = (n + group - 1) / group;
+  const size_t pieces = counts->bulk.pieces;
+  const bool has_tail = counts->first_tail_bin < bins;
+  const float cutoff = has_tail ? tail_cutoff(counts->first_tail_bin, inv_width) : 0.0f;
+  std::vector<float> los(pieces), his(pieces);
+  for_pieces(pieces, pool, n, [&](size_t p) {
+    sampled_piece(path, x, n, sample, groups * p / pieces, groups * (p + 1) / pieces, inv_width, bins,
+                  counts->bulk.piece(p), has_tail ? &counts->tail[p] : nullptr, cutoff,
+                  lo != nullptr ? &los[p] : nullptr, &his[p]);
+  });
+  if (lo != nullptr) combine_extremes(x, n, los, his, lo, hi);
+}
+
 }  // namespace
+
+size_t sampled_block(size_t group, uint32_t sample) {
+  // splitmix64's finalizer: neighbouring groups get unrelated picks.
+  uint64_t z = static_cast<uint64_t>(group) + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  // The top 32 bits scaled to [0, sample) by a multiply, not a division (per group of a hot loop).
+  return static_cast<size_t>(((z >> 32) * sample) >> 32);
+}
 
 void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* hi, ThreadPool* pool) {
   const size_t pieces = pieces_for(n, pool, kParallelElements);
@@ -154,18 +291,28 @@ void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, d
 }
 
 bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
-                       ThreadPool* pool) {
+                       ThreadPool* pool, uint32_t sample) {
   // A width from JavaScript that is not usable: leave the state as it is.
   if (bins == 0 || !(state[2] >= 0.0) || !std::isfinite(state[2])) return false;
   double& width = state[2];
   double* counts = state + kAbsHistogramHeader;
   // Once the width is set, most batches fit it: bin with it while finding the
   // extremes (one pass over x), and keep those counts unless the range grows.
+  // A sampled batch takes its tail bin from the counts so far (stats.h).
+  const bool sample_x = sampled(n, sample);
   std::unique_ptr<PieceCounts> guess;
+  std::unique_ptr<SampledCounts> sampled_guess;
   float lo = 0.0f, hi = 0.0f;
+  const uint32_t guess_tail = sample_x && width > 0.0 ? tail_bin(counts, bins) : 0;
   if (width > 0.0 && n > 0) {
-    guess.reset(new PieceCounts(pieces_for(n, pool, kHistogramParallelElements), bins));
-    histogram_pass(path, x, n, width, bins, pool, guess.get(), &lo, &hi);
+    const size_t pieces = pieces_for(n, pool, kHistogramParallelElements);
+    if (guess_tail > 0) {
+      sampled_guess.reset(new SampledCounts(pieces, bins, guess_tail));
+      sampled_pass(path, x, n, sample, width, bins, pool, sampled_guess.get(), &lo, &hi);
+    } else {
+      guess.reset(new PieceCounts(pieces, bins));
+      histogram_pass(path, x, n, width, bins, pool, guess.get(), &lo, &hi);
+    }
   } else {
     min_max(path, x, n, &lo, &hi, pool);
   }
@@ -183,11 +330,22 @@ bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t
     std::copy(merged.begin(), merged.end(), counts);
     width *= factor;
     guess.reset();  // binned with the old width: bin again
+    sampled_guess.reset();
   }
   if (guess) {
     guess->add_to(counts, bins);
+  } else if (sampled_guess) {
+    sampled_guess->add_to(counts, bins, sample, width);
   } else {
-    abs_histogram_accumulate(path, x, n, width, bins, counts, pool);
+    // The first batch with a nonzero value, or a widened range: the tail bin from the (merged) counts.
+    const uint32_t tail = sample_x ? tail_bin(counts, bins) : 0;
+    if (tail > 0) {
+      SampledCounts sc(pieces_for(n, pool, kHistogramParallelElements), bins, tail);
+      sampled_pass(path, x, n, sample, width, bins, pool, &sc, nullptr, nullptr);
+      sc.add_to(counts, bins, sample, width);
+    } else {
+      abs_histogram_accumulate(path, x, n, width, bins, counts, pool);
+    }
   }
   return true;
 }

@@ -25,7 +25,7 @@ ThreadPool& pool3() {
 
 const float kInf = std::numeric_limits<float>::infinity();
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
-const size_t kLengths[] = {0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 1000003};
+const size_t kLengths[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1000003};
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
@@ -80,6 +80,19 @@ TEST(stats_bin_formula_by_hand) {
   CHECK_EQ(counts[3], 4.0);
 }
 
+TEST(stats_abs_at_least_by_hand) {
+  // |v| >= 2: the edge itself in, its neighbour below out, NaN out, infinities and denormals as numbers.
+  const float x[] = {2.0f, -2.0f, std::nextafter(2.0f, 0.0f), kNaN, -kInf, 0.0f, 1e-45f, 3.0f, -0.0f, kInf};
+  for (Isa isa : isas_under_test()) {
+    float out[10], lo, hi;
+    const size_t m = stats_path(isa).min_max_abs_at_least(x, 10, 2.0f, out, &lo, &hi);
+    CHECK_EQ(m, size_t{5});
+    CHECK(out[0] == 2.0f && out[1] == -2.0f && out[2] == -kInf && out[3] == 3.0f && out[4] == kInf);
+    CHECK(lo == -kInf && hi == kInf);
+    CHECK_EQ(stats_path(isa).min_max_abs_at_least(x, 10, 1e-45f, out, &lo, &hi), size_t{7});  // all but NaN and the zeros
+  }
+}
+
 TEST(stats_min_max_keeps_first_zero_sign) {
   for (Isa isa : isas_under_test()) {
     const StatsPath& path = stats_path(isa);
@@ -125,6 +138,20 @@ TEST(stats_paths_match_ref) {
         if (fold(want_c, bins) != fold(fused_c, bins) || !(lo == want_lo && hi == want_hi)) {
           record_failure(__FILE__, __LINE__, where + " kernel histogram + min/max");
         }
+        // The tail copy: the same values in the same order, cutoffs on and between
+        // the data's own values (bin edges in mode 2), tiny (denormal) and huge.
+        for (float cutoff : {static_cast<float>(width) * 3, std::nextafter(static_cast<float>(width) * 3, kInf), 1e-40f,
+                             1.0f, std::numeric_limits<float>::max(), kInf}) {
+          std::vector<float> want_t(n + 1, -1.0f), got_t(n + 1, -1.0f);
+          float tlo, thi;
+          const size_t wm = ref::abs_at_least(x.data(), n, cutoff, want_t.data());
+          const size_t gm = path.min_max_abs_at_least(x.data(), n, cutoff, got_t.data(), &tlo, &thi);
+          // Past the count a path may leave anything, but nothing past out[n).
+          if (wm != gm || std::memcmp(want_t.data(), got_t.data(), wm * sizeof(float)) != 0 || !same_bits(got_t[n], -1.0f) ||
+              !(tlo == want_lo && thi == want_hi)) {
+            record_failure(__FILE__, __LINE__, where + " abs_at_least cutoff " + std::to_string(cutoff));
+          }
+        }
         // The drivers, threaded, against ref on one thread: bit for bit.
         min_max(ref::kStatsPath, x.data(), n, &want_lo, &want_hi, nullptr);
         min_max(path, x.data(), n, &lo, &hi, &pool3());
@@ -147,10 +174,19 @@ TEST(stats_paths_match_ref) {
 namespace {
 
 // observers.ts AbsHistogram.add, transcribed line by line (scalar, doubles).
+// With sample > 1, large batches follow stats.h's rule written per value, not
+// as the driver's chunked passes: a value whose bin reaches the tail bin counts
+// once; below it, x[i] counts `sample` times when i lies in its group's picked
+// block, else not at all.
 struct JsAbsHistogram {
   std::vector<double> counts;
   double width = 0, lo = kInf, hi = -kInf;
-  explicit JsAbsHistogram(uint32_t bins) : counts(bins, 0.0) {}
+  uint32_t sample = 1;
+  explicit JsAbsHistogram(uint32_t bins, uint32_t s = 1) : counts(bins, 0.0), sample(s) {}
+  bool picked(size_t i, size_t /*n*/) const {
+    const size_t group = kSampleBlock * sample;
+    return (i % group) / kSampleBlock == sampled_block(i / group, sample);
+  }
   void add(const std::vector<float>& x) {
     double l = kInf, h = -kInf;
     for (float v : x) {
@@ -172,11 +208,23 @@ struct JsAbsHistogram {
       width *= factor;
     }
     const double inv = 1 / width, last = bins - 1;
-    for (float v : x) {
+    // The tail bin: the least t with counts[t..) <= the share of the total; 0 (every value) with no counts.
+    double total = 0, acc = 0;
+    for (double c : counts) total += c;
+    size_t t = counts.size();
+    while (t > 0 && acc + counts[t - 1] <= total * kSampleTailShare) acc += counts[--t];
+    const bool sampling = sample > 1 && x.size() >= kSampleFromElements && total > 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float v = x[i];
       if (v == 0) continue;
       if (v != v) continue;  // JS: c[NaN]++ touches no bin
       const double b = std::floor(std::fabs(static_cast<double>(v)) * inv);
-      counts[static_cast<size_t>(b > last ? last : b)]++;
+      const size_t bin = static_cast<size_t>(b > last ? last : b);
+      if (!sampling || (t < counts.size() && b >= static_cast<double>(t))) {
+        counts[bin]++;
+      } else if (picked(i, x.size())) {
+        counts[bin] += sample;
+      }
     }
   }
 };
@@ -213,6 +261,139 @@ TEST(stats_abs_histogram_add_matches_observer_algorithm) {
           record_failure(__FILE__, __LINE__, where + " bin " + std::to_string(b));
           break;
         }
+      }
+    }
+  }
+}
+
+TEST(stats_abs_histogram_add_sampled_matches_per_index_rule) {
+  // Lengths below, at and above kSampleFromElements, partial last groups, and one
+  // large enough to split over the pool; NaN/inf/zeros, bin edges and ReLU-like data.
+  const size_t lengths[] = {kSampleFromElements - 1, kSampleFromElements, kSampleFromElements + 7,
+                            kSampleFromElements + 16 * 3 * 5 + 9, 1000003};
+  for (Isa isa : isas_under_test()) {
+    const StatsPath& path = stats_path(isa);
+    for (uint32_t sample : {1u, 2u, 3u, 8u, 64u}) {
+      for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool3()}) {
+        const uint32_t bins = 2048;
+        JsAbsHistogram want(bins, sample);
+        std::vector<double> state(kAbsHistogramHeader + bins, 0.0);
+        state[0] = kInf;
+        state[1] = -kInf;
+        const float scales[] = {1.0f, 0.5f, 3.0f, 40.0f, 1e-3f};
+        for (int batch = 0; batch < 10; ++batch) {
+          const int mode = batch % 4 == 1 ? 3 : batch % 4 == 2 ? 2 : 0;
+          std::vector<float> x = make_data(lengths[batch % 5], mode, 1.0f / 64, bins);
+          for (auto& v : x) v *= scales[batch % 5];
+          if (batch == 6) x[x.size() / 2] = kNaN;
+          if (batch == 8) x[17] = kInf;  // skipped whole
+          want.add(x);
+          abs_histogram_add(path, x.data(), x.size(), bins, state.data(), pool, sample);
+        }
+        const std::string where = std::string(isa_name(isa)) + " sample=" + std::to_string(sample) +
+                                  (pool != nullptr ? " pool" : " inline");
+        if (!same_bits(state[0], want.lo) || !same_bits(state[1], want.hi) || !same_bits(state[2], want.width)) {
+          record_failure(__FILE__, __LINE__, where + " lo/hi/width");
+        }
+        for (uint32_t b = 0; b < bins; ++b) {
+          if (state[kAbsHistogramHeader + b] != want.counts[b]) {
+            record_failure(__FILE__, __LINE__, where + " bin " + std::to_string(b));
+            break;
+          }
+        }
+        RETURN_IF_FAILED();
+      }
+    }
+  }
+}
+
+TEST(stats_sampled_extremes_come_from_every_value) {
+  // The largest |x| sits in a block the sampling skips: the width still follows
+  // it, and being in the tail it is counted all the same.
+  const uint32_t sample = 8, bins = 16;
+  const size_t n = 4 * kSampleFromElements;
+  std::vector<float> x(n, 1.0f);
+  const size_t group = kSampleBlock * sample;
+  size_t skipped = 0;
+  while ((skipped % group) / kSampleBlock == sampled_block(skipped / group, sample)) skipped += kSampleBlock;
+  x[skipped] = -64.0f;
+  for (Isa isa : isas_under_test()) {
+    std::vector<double> state(kAbsHistogramHeader + bins, 0.0);
+    state[0] = kInf;
+    state[1] = -kInf;
+    // The first batch has no counts to find a tail in: every value counts.
+    std::vector<float> first(n, 2.0f);
+    first[0] = 64.0f;
+    abs_histogram_add(stats_path(isa), first.data(), n, bins, state.data(), &pool3(), sample);
+    CHECK_EQ(state[kAbsHistogramHeader + 0], static_cast<double>(n - 1));
+    CHECK_EQ(state[kAbsHistogramHeader + bins - 1], 1.0);
+    abs_histogram_add(stats_path(isa), x.data(), n, bins, state.data(), &pool3(), sample);
+    CHECK_EQ(state[0], -64.0);
+    CHECK_EQ(state[1], 64.0);
+    CHECK_EQ(state[2], 4.0);
+    // x's ones are bulk (bin 0, below the tail bin 1): the n / sample picked ones count `sample`
+    // times; its -64 is tail (the last bin) and counts once although no picked block holds it.
+    CHECK_EQ(state[kAbsHistogramHeader + 0], static_cast<double>(n - 1) + static_cast<double>(n));
+    CHECK_EQ(state[kAbsHistogramHeader + bins - 1], 2.0);
+  }
+}
+
+TEST(stats_sampled_block_spreads_evenly) {
+  // Every block of a group is picked about equally often, also over groups a
+  // layout stride apart (every 2nd, 3rd, 4th group: channel counts that are
+  // multiples of the group length).
+  for (uint32_t sample : {2u, 3u, 8u, 64u}) {
+    for (size_t step : {size_t{1}, size_t{2}, size_t{3}, size_t{4}}) {
+      const size_t groups = 2000 * sample;
+      std::vector<size_t> hits(sample, 0);
+      for (size_t g = 0; g < groups * step; g += step) {
+        const size_t b = sampled_block(g, sample);
+        if (b >= sample) {
+          record_failure(__FILE__, __LINE__, "sampled_block out of range");
+          return;
+        }
+        ++hits[b];
+      }
+      for (size_t h : hits) {
+        if (h < 1800 || h > 2200) {
+          record_failure(__FILE__, __LINE__, "sample=" + std::to_string(sample) + " step=" + std::to_string(step) +
+                                                 ": a block picked " + std::to_string(h) + " times of ~2000");
+          break;
+        }
+      }
+    }
+  }
+}
+
+TEST(stats_sampled_tail_edge_is_exact) {
+  // Width 1, 64 bins; the first batch puts the tail bin at 40 (bins 40.. hold 31
+  // of 40000 values, bin 39 another 500: more than 1/1024 together). The second
+  // batch sits on that edge: 40 is tail (counted wherever it is), the float just
+  // below it is bulk (counted `sample` times when picked).
+  const uint32_t bins = 64, sample = 8;
+  std::vector<float> first(40000, 0.5f);
+  static_assert(kSampleTailShare == 1.0 / 1024, "the counts below are for this share");
+  for (size_t i = 0; i < 30; ++i) first[i] = 40.5f + static_cast<float>(i % 23);
+  for (size_t i = 1000; i < 1500; ++i) first[i] = 39.5f;
+  first[1500] = 64.0f;
+  std::vector<float> x(50000);
+  for (auto& v : x) v = rng()() % 2 ? 40.0f : std::nextafter(40.0f, 0.0f);
+  x[0] = 64.0f;
+  for (Isa isa : isas_under_test()) {
+    JsAbsHistogram want(bins, sample);
+    std::vector<double> state(kAbsHistogramHeader + bins, 0.0);
+    state[0] = kInf;
+    state[1] = -kInf;
+    for (const auto* batch : {&first, &x}) {
+      want.add(*batch);
+      abs_histogram_add(stats_path(isa), batch->data(), batch->size(), bins, state.data(), &pool3(), sample);
+    }
+    CHECK_EQ(state[2], 1.0);
+    CHECK(state[kAbsHistogramHeader + 40] > 20000.0);  // every 40 of x, not only the picked ones
+    for (uint32_t b = 0; b < bins; ++b) {
+      if (state[kAbsHistogramHeader + b] != want.counts[b]) {
+        record_failure(__FILE__, __LINE__, std::string(isa_name(isa)) + " bin " + std::to_string(b));
+        break;
       }
     }
   }

@@ -48,6 +48,10 @@ struct StatsPath {
   // abs_histogram and min_max in one pass over x.
   void (*abs_histogram_min_max)(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts,
                                 float* lo, float* hi);
+  // min_max, and in the same pass copies every x[i] with |x[i]| >= cutoff (NaN
+  // never) to out, in order; returns how many. out holds n floats; a path may
+  // write any of them past the count (whole-vector stores). cutoff > 0.
+  size_t (*min_max_abs_at_least)(const float* x, size_t n, float cutoff, float* out, float* lo, float* hi);
 };
 
 namespace ref {
@@ -55,6 +59,8 @@ void min_max(const float* x, size_t n, float* lo, float* hi);
 void abs_histogram(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts);
 void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t bins, uint32_t* counts, float* lo,
                            float* hi);
+size_t abs_at_least(const float* x, size_t n, float cutoff, float* out);
+size_t min_max_abs_at_least(const float* x, size_t n, float cutoff, float* out, float* lo, float* hi);
 extern const StatsPath kStatsPath;
 }  // namespace ref
 
@@ -71,16 +77,41 @@ void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* 
 void abs_histogram_accumulate(const StatsPath& path, const float* x, size_t n, double width, uint32_t bins,
                               double* counts, ThreadPool* pool);
 
+// Sampled binning, for large activations where binning every value costs more
+// than the inference that made them (stats_paths.cc). The thresholds the
+// observers choose sit in the tail of |x|, so the tail stays exact and only the
+// bulk is sampled:
+// - the tail bin T is the least bin such that bins T.. hold at most
+//   kSampleTailShare (~0.1%, ten times the 99.99th percentile's share) of the
+//   counts so far (after this batch's widening, if any); values whose bin is T
+//   or above are all counted, as without sampling;
+// - the bulk: x is cut into groups of `sample` consecutive blocks of
+//   kSampleBlock values, and one block per group, picked by a fixed hash of the
+//   group's index (so no channel or column stride of the layout lines up with
+//   it), is binned; its values below bin T count `sample` times (a final
+//   partial group bins its picked block's part inside x).
+// Buffers shorter than kSampleFromElements, sample <= 1, and batches with no
+// counts before them (T = 0) bin every value. When the last bin alone holds more
+// than the share, T = bins: no tail. Extremes (and so the width) always come
+// from every value. The counted values depend only on x, the counts so far and
+// sample, never on the path or the thread count.
+constexpr size_t kSampleBlock = 16;
+constexpr size_t kSampleFromElements = size_t{1} << 15;
+constexpr double kSampleTailShare = 1.0 / 1024;
+// The block binned in group g of a buffer sampled one block in `sample`.
+size_t sampled_block(size_t group, uint32_t sample);
+
 // One calibration batch into a growing histogram of |x| (observers.ts AbsHistogram.add):
 // state = [lo, hi, width, counts[0..bins)]. A batch with an infinite value is
 // skipped; otherwise lo/hi take the batch's extremes, the first nonzero batch
 // sets width = max|x| / bins, a larger max|x| widens the bins by the whole factor
 // ceil(max|x| / (width * bins)) (merging old bins i -> i / factor), then the
 // batch is binned (in the same pass as the extremes when the width is already
-// set and the batch fits it). Returns false (state unchanged) when the batch was skipped,
-// or when state[2] is not a usable width (negative, NaN, infinite).
+// set and the batch fits it). With sample > 1 large batches are counted as
+// described above kSampleBlock. Returns false (state unchanged) when the batch
+// was skipped, or when state[2] is not a usable width (negative, NaN, infinite).
 bool abs_histogram_add(const StatsPath& path, const float* x, size_t n, uint32_t bins, double* state,
-                       ThreadPool* pool);
+                       ThreadPool* pool, uint32_t sample = 1);
 
 constexpr size_t kAbsHistogramHeader = 3;  // lo, hi, width before the counts
 

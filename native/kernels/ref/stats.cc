@@ -31,7 +31,20 @@ void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t 
   abs_histogram(x, n, inv_width, bins, counts);
 }
 
-extern const StatsPath kStatsPath = {Isa::kRef, min_max, abs_histogram, abs_histogram_min_max};
+size_t abs_at_least(const float* x, size_t n, float cutoff, float* out) {
+  size_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (std::fabs(x[i]) >= cutoff) out[m++] = x[i];  // NaN compares false: never copied
+  }
+  return m;
+}
+
+size_t min_max_abs_at_least(const float* x, size_t n, float cutoff, float* out, float* lo, float* hi) {
+  min_max(x, n, lo, hi);
+  return abs_at_least(x, n, cutoff, out);
+}
+
+extern const StatsPath kStatsPath = {Isa::kRef, min_max, abs_histogram, abs_histogram_min_max, min_max_abs_at_least};
 
 }  // namespace ref
 }  // namespace lowbit

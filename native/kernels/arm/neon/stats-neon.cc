@@ -3,6 +3,7 @@
 // every index equals abs_bin_index().
 #include <arm_neon.h>
 
+#include <cmath>
 #include <limits>
 
 #include "lowbit/stats.h"
@@ -82,9 +83,41 @@ void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t 
   histogram<true>(x, n, inv_width, bins, counts, lo, hi);
 }
 
+// min_max (as above) and the tail copy in one pass. Callers cut the tail at
+// ~0.1% of the values: most vectors have no lane that passes, and the branch
+// predicts well. In a vector that has one, every lane is stored at out + m and
+// m advances past the ones that pass (vcge is false for NaN); m <= i + k, so
+// every store stays inside out[0, n).
+size_t min_max_abs_at_least(const float* x, size_t n, float cutoff, float* out, float* lo, float* hi) {
+  const float32x4_t c = vdupq_n_f32(cutoff);
+  float32x4_t vlo = vdupq_n_f32(std::numeric_limits<float>::infinity());
+  float32x4_t vhi = vdupq_n_f32(-std::numeric_limits<float>::infinity());
+  size_t m = 0, i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t v = vld1q_f32(x + i);
+    vlo = vminnmq_f32(vlo, v);
+    vhi = vmaxnmq_f32(vhi, v);
+    const uint32x4_t pass = vshrq_n_u32(vcgeq_f32(vabsq_f32(v), c), 31);
+    if (vmaxvq_u32(pass) == 0) continue;
+    out[m] = vgetq_lane_f32(v, 0);
+    m += vgetq_lane_u32(pass, 0);
+    out[m] = vgetq_lane_f32(v, 1);
+    m += vgetq_lane_u32(pass, 1);
+    out[m] = vgetq_lane_f32(v, 2);
+    m += vgetq_lane_u32(pass, 2);
+    out[m] = vgetq_lane_f32(v, 3);
+    m += vgetq_lane_u32(pass, 3);
+  }
+  m += ref::min_max_abs_at_least(x + i, n - i, cutoff, out + m, lo, hi);
+  const float l = vminnmvq_f32(vlo), h = vmaxnmvq_f32(vhi);
+  if (l < *lo) *lo = l;
+  if (h > *hi) *hi = h;
+  return m;
+}
+
 }  // namespace
 
-extern const StatsPath kStatsPath = {Isa::kNeon, min_max, abs_histogram, abs_histogram_min_max};
+extern const StatsPath kStatsPath = {Isa::kNeon, min_max, abs_histogram, abs_histogram_min_max, min_max_abs_at_least};
 
 }  // namespace neon
 }  // namespace lowbit

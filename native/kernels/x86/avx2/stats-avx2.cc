@@ -114,9 +114,57 @@ void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t 
   histogram<true>(x, n, inv_width, bins, counts, lo, hi);
 }
 
+// For each 8-bit lane mask, the lanes that pass moved to the front (a permute
+// table: AVX2 has no compress). Built at compile time: code in this file may
+// use AVX2, and a load-time constructor would run on CPUs without it.
+struct CompressTable {
+  alignas(64) uint8_t lanes[256][8] = {};
+  constexpr CompressTable() {
+    for (unsigned mask = 0; mask < 256; ++mask) {
+      unsigned k = 0;
+      for (unsigned lane = 0; lane < 8; ++lane) {
+        if (mask & (1u << lane)) lanes[mask][k++] = static_cast<uint8_t>(lane);
+      }
+      while (k < 8) lanes[mask][k++] = 0;
+    }
+  }
+};
+constexpr CompressTable kCompress;
+
+// min_max (as above) and the tail copy in one pass. Callers cut the tail at
+// ~0.1% of the values: most vectors have no lane that passes, and the branch
+// predicts well. Passing lanes are permuted to the front and all 8 stored:
+// m <= i, so the store stays inside out[0, i + 8).
+size_t min_max_abs_at_least(const float* x, size_t n, float cutoff, float* out, float* lo, float* hi) {
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256 c = _mm256_set1_ps(cutoff);
+  __m256 vlo = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+  __m256 vhi = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  size_t m = 0, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    vlo = _mm256_min_ps(v, vlo);
+    vhi = _mm256_max_ps(v, vhi);
+    const int pass = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(v, abs_mask), c, _CMP_GE_OQ));
+    if (pass == 0) continue;
+    const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(kCompress.lanes[pass])));
+    _mm256_storeu_ps(out + m, _mm256_permutevar8x32_ps(v, idx));
+    m += static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(pass)));
+  }
+  alignas(32) float l[8], h[8];
+  _mm256_store_ps(l, vlo);
+  _mm256_store_ps(h, vhi);
+  m += ref::min_max_abs_at_least(x + i, n - i, cutoff, out + m, lo, hi);
+  for (int k = 0; k < 8; ++k) {
+    if (l[k] < *lo) *lo = l[k];
+    if (h[k] > *hi) *hi = h[k];
+  }
+  return m;
+}
+
 }  // namespace
 
-extern const StatsPath kStatsPath = {Isa::kAvx2, min_max, abs_histogram, abs_histogram_min_max};
+extern const StatsPath kStatsPath = {Isa::kAvx2, min_max, abs_histogram, abs_histogram_min_max, min_max_abs_at_least};
 
 }  // namespace avx2
 }  // namespace lowbit

@@ -120,9 +120,39 @@ void abs_histogram_min_max(const float* x, size_t n, double inv_width, uint32_t 
   histogram<true>(x, n, inv_width, bins, counts, lo, hi);
 }
 
+// min_max (as above) and the tail copy in one pass. Callers cut the tail at
+// ~0.1% of the values: most vectors have no lane that passes, and the branch
+// predicts well. Passing lanes are compressed in a register and stored whole (a
+// compress to memory is microcoded on Zen 4): m <= i, so the 16 floats stored
+// at out + m stay inside out[0, i + 16).
+size_t min_max_abs_at_least(const float* x, size_t n, float cutoff, float* out, float* lo, float* hi) {
+  const __m512 c = _mm512_set1_ps(cutoff);
+  __m512 vlo = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  __m512 vhi = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  size_t m = 0, i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    vlo = _mm512_min_ps(v, vlo);
+    vhi = _mm512_max_ps(v, vhi);
+    const __mmask16 pass = _mm512_cmp_ps_mask(_mm512_abs_ps(v), c, _CMP_GE_OQ);
+    if (pass == 0) continue;
+    _mm512_storeu_ps(out + m, _mm512_maskz_compress_ps(pass, v));
+    m += static_cast<size_t>(__builtin_popcount(pass));
+  }
+  alignas(64) float l[16], h[16];
+  _mm512_store_ps(l, vlo);
+  _mm512_store_ps(h, vhi);
+  m += ref::min_max_abs_at_least(x + i, n - i, cutoff, out + m, lo, hi);
+  for (int k = 0; k < 16; ++k) {
+    if (l[k] < *lo) *lo = l[k];
+    if (h[k] > *hi) *hi = h[k];
+  }
+  return m;
+}
+
 }  // namespace
 
-extern const StatsPath kStatsPath = {Isa::kAvx512Vnni, min_max, abs_histogram, abs_histogram_min_max};
+extern const StatsPath kStatsPath = {Isa::kAvx512Vnni, min_max, abs_histogram, abs_histogram_min_max, min_max_abs_at_least};
 
 }  // namespace avx512
 }  // namespace lowbit
