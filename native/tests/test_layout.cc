@@ -168,14 +168,17 @@ TEST(transpose_tiles_all_sizes_match_ref) {
     const LayoutPath& path = layout_path(isa);
     for (size_t rows = 1; rows <= 70; ++rows) {
       for (size_t cols = 1; cols <= 70; ++cols) {
-        // Dense or padded strides, alternating so both occur for every size.
-        const size_t ss = cols + ((rows + cols) % 2 == 0 ? 0 : 1 + rng()() % 17);
-        const size_t ds = rows + ((rows * cols) % 3 == 0 ? 0 : 1 + rng()() % 17);
-        if (!tile_matches_ref<uint32_t>(path, rows, cols, ss, ds) || !tile_matches_ref<uint8_t>(path, rows, cols, ss, ds)) {
-          record_failure(__FILE__, __LINE__, std::string(isa_name(isa)) + " rows " + std::to_string(rows) + " cols " +
-                                                 std::to_string(cols) + " ss " + std::to_string(ss) + " ds " +
-                                                 std::to_string(ds));
-          return;
+        // Dense and padded strides on each side.
+        for (int dense = 0; dense < 4; ++dense) {
+          const size_t ss = cols + ((dense & 1) ? 0 : 1 + rng()() % 17);
+          const size_t ds = rows + ((dense & 2) ? 0 : 1 + rng()() % 17);
+          if (!tile_matches_ref<uint32_t>(path, rows, cols, ss, ds) ||
+              !tile_matches_ref<uint8_t>(path, rows, cols, ss, ds)) {
+            record_failure(__FILE__, __LINE__, std::string(isa_name(isa)) + " rows " + std::to_string(rows) +
+                                                   " cols " + std::to_string(cols) + " ss " + std::to_string(ss) +
+                                                   " ds " + std::to_string(ds));
+            return;
+          }
         }
       }
     }
@@ -183,10 +186,12 @@ TEST(transpose_tiles_all_sizes_match_ref) {
 }
 
 // NCHW <-> NHWC with batch > 1 and sizes past the driver's 64-row / 2048-column
-// chunks (remainders above and below a tile), both widths, 1 and 3 threads.
+// chunks (remainders above and below a tile; narrow tiles split in long row
+// chunks), both widths, 1 and 3 threads.
 TEST(transpose_nchw_nhwc_large_shapes) {
   const std::vector<std::vector<size_t>> shapes = {
-      {2, 88, 12, 48}, {3, 130, 7, 9}, {2, 65, 45, 47}, {2, 17, 2100, 1}, {3, 1000, 3, 3}, {2, 200, 1, 2113}, {5, 9, 1, 1}};
+      {2, 88, 12, 48}, {3, 130, 7, 9}, {2, 65, 45, 47}, {2, 17, 2100, 1}, {3, 1000, 3, 3}, {2, 200, 1, 2113}, {5, 9, 1, 1},
+      {1, 3, 100, 300}, {2, 20, 1, 5000}, {1, 7, 1, 9000}};
   for (const auto& nchw : shapes) {
     size_t total = 1;
     for (size_t d : nchw) total *= d;

@@ -14,6 +14,7 @@
 #include "lowbit/layout.h"
 #include "transpose-8bit-avx.h"
 #include "transpose-interleave-avx.h"
+#include "transpose-narrow-avx.h"
 
 namespace lowbit {
 namespace x86 {
@@ -72,11 +73,13 @@ inline void transpose_32_avx(const uint32_t* src, size_t ss, uint32_t* dst, size
   }
 }
 
-// Bytes: the dense 3- and 4-row interleaves, else 16x16 register tiles (8x8
+// Bytes: the dense 3- and 4-row interleaves, other dense sides of 2..7
+// (transpose-narrow-avx.h), else 16x16 register tiles (8x8
 // when a side is 8..15), edges by overlapping tiles; fewer than 8 rows or
 // columns element by element.
 inline void transpose_8_avx(const uint8_t* src, size_t ss, uint8_t* dst, size_t ds, size_t rows, size_t cols) {
   if (transpose_interleave_8(src, ss, dst, ds, rows, cols)) return;
+  if (transpose_narrow_8(src, ss, dst, ds, rows, cols)) return;
   if (rows < 8) {
     layout::transpose_few_rows(src, ss, dst, ds, rows, cols);
   } else if (cols < 8) {
