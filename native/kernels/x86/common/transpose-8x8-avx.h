@@ -58,10 +58,13 @@ inline void transpose_4x4_32(const uint32_t* src, size_t ss, uint32_t* dst, size
   _mm_storeu_ps(d + 3 * ds, _mm_movehl_ps(t3, t1));
 }
 
-// A rows x cols block in 8x8 register tiles (4x4 when a side is 4..7), edges
-// by overlapping tiles; fewer than 4 rows or columns element by element.
+// A rows x cols block: dense sides of 2 or 3 by permutes (the 3-row
+// interleave in transpose-interleave-avx.h), else 8x8 register tiles (4x4
+// when a side is 4..7), edges by overlapping tiles; fewer than 4 rows or
+// columns element by element.
 inline void transpose_32_avx(const uint32_t* src, size_t ss, uint32_t* dst, size_t ds, size_t rows, size_t cols) {
   if (transpose_interleave_32(src, ss, dst, ds, rows, cols)) return;
+  if (transpose_narrow_32(src, ss, dst, ds, rows, cols)) return;
   if (rows < 4) {
     layout::transpose_few_rows(src, ss, dst, ds, rows, cols);
   } else if (cols < 4) {
