@@ -187,11 +187,12 @@ TEST(transpose_tiles_all_sizes_match_ref) {
 
 // NCHW <-> NHWC with batch > 1 and sizes past the driver's 64-row / 2048-column
 // chunks (remainders above and below a tile; narrow tiles split in long row
-// chunks), both widths, 1 and 3 threads.
+// chunks), both widths, 1 and 3 threads (the last shape is past the parallel
+// threshold for bytes too).
 TEST(transpose_nchw_nhwc_large_shapes) {
   const std::vector<std::vector<size_t>> shapes = {
       {2, 88, 12, 48}, {3, 130, 7, 9}, {2, 65, 45, 47}, {2, 17, 2100, 1}, {3, 1000, 3, 3}, {2, 200, 1, 2113}, {5, 9, 1, 1},
-      {1, 3, 100, 300}, {2, 20, 1, 5000}, {1, 7, 1, 9000}};
+      {1, 3, 100, 300}, {2, 20, 1, 5000}, {1, 7, 1, 9000}, {2, 50, 40, 300}};
   for (const auto& nchw : shapes) {
     size_t total = 1;
     for (size_t d : nchw) total *= d;
