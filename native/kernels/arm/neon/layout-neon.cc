@@ -1,6 +1,6 @@
 // Data movement with NEON: transposes in register tiles (transpose-neon.h:
-// bytes 16x16 / 8x8, 32-bit 4x4) with overlapping edge tiles, the resize
-// weighted sum on q registers.
+// bytes 16x16 / 8x8, 32-bit 4x4) with overlapping edge tiles, dense sides of
+// 2..4 by structure loads / stores, the resize weighted sum on q registers.
 #include <arm_neon.h>
 
 #include "../../common/f32-layout-impl.h"
@@ -13,6 +13,7 @@ namespace neon {
 namespace {
 
 void transpose_32(const uint32_t* src, size_t ss, uint32_t* dst, size_t ds, size_t rows, size_t cols) {
+  if (transpose_narrow(src, ss, dst, ds, rows, cols)) return;
   if (rows < 4) {
     layout::transpose_few_rows(src, ss, dst, ds, rows, cols);
   } else if (cols < 4) {
@@ -23,6 +24,7 @@ void transpose_32(const uint32_t* src, size_t ss, uint32_t* dst, size_t ds, size
 }
 
 void transpose_8(const uint8_t* src, size_t ss, uint8_t* dst, size_t ds, size_t rows, size_t cols) {
+  if (transpose_narrow(src, ss, dst, ds, rows, cols)) return;
   if (rows < 8) {
     layout::transpose_few_rows(src, ss, dst, ds, rows, cols);
   } else if (cols < 8) {

@@ -1,8 +1,9 @@
 // Register-tile transposes for the NEON layout path: bytes in 16x16 (q
 // registers) and 8x8 (d registers), 32-bit in 4x4, each by trn1/trn2 on
 // doubling element sizes (every stage transposes 2x2 blocks of the previous
-// stage's blocks). Pure data movement: bit-exact; each tile reads exactly its
-// own elements of each source row.
+// stage's blocks); dense narrow sides of 2, 3 or 4 (an image's planes to
+// NHWC and back) by the structure loads / stores vld2..4 / vst2..4. Pure data
+// movement: bit-exact; reads exactly the elements it moves.
 #pragma once
 
 #include <arm_neon.h>
@@ -83,6 +84,99 @@ inline void transpose_4x4_32(const uint32_t* s, size_t ss, uint32_t* d, size_t d
   vst1q_u32(d + ds, vreinterpretq_u32_u64(vtrn1q_u64(a1, a3)));
   vst1q_u32(d + 2 * ds, vreinterpretq_u32_u64(vtrn2q_u64(a0, a2)));
   vst1q_u32(d + 3 * ds, vreinterpretq_u32_u64(vtrn2q_u64(a1, a3)));
+}
+
+// One NEON vector of T (16 bytes) and its structure loads and stores.
+template <typename T>
+struct Lanes;
+template <>
+struct Lanes<uint8_t> {
+  static constexpr size_t kN = 16;
+  using V = uint8x16_t;
+  static V load(const uint8_t* p) { return vld1q_u8(p); }
+  static void store(uint8_t* p, V v) { vst1q_u8(p, v); }
+  static void store2(uint8_t* p, const V* v) { vst2q_u8(p, (uint8x16x2_t{{v[0], v[1]}})); }
+  static void store3(uint8_t* p, const V* v) { vst3q_u8(p, (uint8x16x3_t{{v[0], v[1], v[2]}})); }
+  static void store4(uint8_t* p, const V* v) { vst4q_u8(p, (uint8x16x4_t{{v[0], v[1], v[2], v[3]}})); }
+  static void load2(const uint8_t* p, V* v) {
+    const uint8x16x2_t x = vld2q_u8(p);
+    v[0] = x.val[0], v[1] = x.val[1];
+  }
+  static void load3(const uint8_t* p, V* v) {
+    const uint8x16x3_t x = vld3q_u8(p);
+    v[0] = x.val[0], v[1] = x.val[1], v[2] = x.val[2];
+  }
+  static void load4(const uint8_t* p, V* v) {
+    const uint8x16x4_t x = vld4q_u8(p);
+    v[0] = x.val[0], v[1] = x.val[1], v[2] = x.val[2], v[3] = x.val[3];
+  }
+};
+template <>
+struct Lanes<uint32_t> {
+  static constexpr size_t kN = 4;
+  using V = uint32x4_t;
+  static V load(const uint32_t* p) { return vld1q_u32(p); }
+  static void store(uint32_t* p, V v) { vst1q_u32(p, v); }
+  static void store2(uint32_t* p, const V* v) { vst2q_u32(p, (uint32x4x2_t{{v[0], v[1]}})); }
+  static void store3(uint32_t* p, const V* v) { vst3q_u32(p, (uint32x4x3_t{{v[0], v[1], v[2]}})); }
+  static void store4(uint32_t* p, const V* v) { vst4q_u32(p, (uint32x4x4_t{{v[0], v[1], v[2], v[3]}})); }
+  static void load2(const uint32_t* p, V* v) {
+    const uint32x4x2_t x = vld2q_u32(p);
+    v[0] = x.val[0], v[1] = x.val[1];
+  }
+  static void load3(const uint32_t* p, V* v) {
+    const uint32x4x3_t x = vld3q_u32(p);
+    v[0] = x.val[0], v[1] = x.val[1], v[2] = x.val[2];
+  }
+  static void load4(const uint32_t* p, V* v) {
+    const uint32x4x4_t x = vld4q_u32(p);
+    v[0] = x.val[0], v[1] = x.val[1], v[2] = x.val[2], v[3] = x.val[3];
+  }
+};
+
+// dst[k * c + r] = src[r * ss + c], r < k (2..4), cols >= one vector; the last
+// step overlaps the previous one (same values written twice).
+template <typename T>
+inline void interleave_rows(const T* src, size_t ss, T* dst, size_t k, size_t cols) {
+  using L = Lanes<T>;
+  typename L::V v[4];
+  for (size_t c0 = 0; c0 < cols; c0 += L::kN) {
+    const size_t c = c0 + L::kN <= cols ? c0 : cols - L::kN;
+    for (size_t r = 0; r < k; ++r) v[r] = L::load(src + r * ss + c);
+    if (k == 2) L::store2(dst + 2 * c, v);
+    else if (k == 3) L::store3(dst + 3 * c, v);
+    else L::store4(dst + 4 * c, v);
+  }
+}
+
+// dst[c * ds + r] = src[k * r + c], c < k (2..4), rows >= one vector.
+template <typename T>
+inline void split_cols(const T* src, T* dst, size_t ds, size_t k, size_t rows) {
+  using L = Lanes<T>;
+  typename L::V v[4];
+  for (size_t r0 = 0; r0 < rows; r0 += L::kN) {
+    const size_t r = r0 + L::kN <= rows ? r0 : rows - L::kN;
+    if (k == 2) L::load2(src + 2 * r, v);
+    else if (k == 3) L::load3(src + 3 * r, v);
+    else L::load4(src + 4 * r, v);
+    for (size_t c = 0; c < k; ++c) L::store(dst + c * ds + r, v[c]);
+  }
+}
+
+// 2..4 dense rows (ds == rows) or dense columns (ss == cols) with the other
+// side at least one vector; false for anything else.
+template <typename T>
+inline bool transpose_narrow(const T* src, size_t ss, T* dst, size_t ds, size_t rows, size_t cols) {
+  constexpr size_t kN = Lanes<T>::kN;
+  if (ds == rows && rows >= 2 && rows <= 4 && cols >= kN) {
+    interleave_rows(src, ss, dst, rows, cols);
+    return true;
+  }
+  if (ss == cols && cols >= 2 && cols <= 4 && rows >= kN) {
+    split_cols(src, dst, ds, cols, rows);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace neon
