@@ -140,6 +140,87 @@ TEST(transpose_interleave_tiles_match_ref) {
   }
 }
 
+// Every rows x cols in 1..70 against ref, both widths, with source and
+// destination strides beyond the extents (the padding must stay untouched):
+// the register tiles, their overlapping edge tiles and the small-side loops.
+template <typename T>
+bool tile_matches_ref(const LayoutPath& path, size_t rows, size_t cols, size_t ss, size_t ds) {
+  std::vector<T> src(rows * ss), want(cols * ds, 7), got(cols * ds, 7);
+  for (auto& v : src) v = static_cast<T>(rng()());
+  if constexpr (sizeof(T) == 4) {
+    ref::kLayoutPath.transpose_32(src.data(), ss, want.data(), ds, rows, cols);
+    path.transpose_32(src.data(), ss, got.data(), ds, rows, cols);
+  } else {
+    ref::kLayoutPath.transpose_8(src.data(), ss, want.data(), ds, rows, cols);
+    path.transpose_8(src.data(), ss, got.data(), ds, rows, cols);
+  }
+  // ref itself against the definition, so a shared mistake cannot pass.
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c = 0; c < cols; ++c) {
+      if (want[c * ds + r] != src[r * ss + c]) return false;
+    }
+  }
+  return want == got;
+}
+
+TEST(transpose_tiles_all_sizes_match_ref) {
+  for (Isa isa : isas_under_test()) {
+    const LayoutPath& path = layout_path(isa);
+    for (size_t rows = 1; rows <= 70; ++rows) {
+      for (size_t cols = 1; cols <= 70; ++cols) {
+        // Dense and padded strides on each side.
+        for (int dense = 0; dense < 4; ++dense) {
+          const size_t ss = cols + ((dense & 1) ? 0 : 1 + rng()() % 17);
+          const size_t ds = rows + ((dense & 2) ? 0 : 1 + rng()() % 17);
+          if (!tile_matches_ref<uint32_t>(path, rows, cols, ss, ds) ||
+              !tile_matches_ref<uint8_t>(path, rows, cols, ss, ds)) {
+            record_failure(__FILE__, __LINE__, std::string(isa_name(isa)) + " rows " + std::to_string(rows) +
+                                                   " cols " + std::to_string(cols) + " ss " + std::to_string(ss) +
+                                                   " ds " + std::to_string(ds));
+            return;
+          }
+        }
+      }
+    }
+  }
+}
+
+// NCHW <-> NHWC with batch > 1 and sizes past the driver's 64-row / 2048-column
+// chunks (remainders above and below a tile; narrow tiles split in long row
+// chunks), both widths, 1 and 3 threads (the last shape is past the parallel
+// threshold for bytes too).
+TEST(transpose_nchw_nhwc_large_shapes) {
+  const std::vector<std::vector<size_t>> shapes = {
+      {2, 88, 12, 48}, {3, 130, 7, 9}, {2, 65, 45, 47}, {2, 17, 2100, 1}, {3, 1000, 3, 3}, {2, 200, 1, 2113}, {5, 9, 1, 1},
+      {1, 3, 100, 300}, {2, 20, 1, 5000}, {1, 7, 1, 9000}, {2, 50, 40, 300}};
+  for (const auto& nchw : shapes) {
+    size_t total = 1;
+    for (size_t d : nchw) total *= d;
+    for (size_t eb : {size_t{1}, size_t{4}}) {
+      for (int dir = 0; dir < 2; ++dir) {
+        // dir 0: NCHW -> NHWC; dir 1: the NHWC tensor back to NCHW.
+        const std::vector<size_t> shape = dir == 0 ? nchw : std::vector<size_t>{nchw[0], nchw[2], nchw[3], nchw[1]};
+        const std::vector<size_t> perm = dir == 0 ? std::vector<size_t>{0, 2, 3, 1} : std::vector<size_t>{0, 3, 1, 2};
+        const auto x = random_bytes(total * eb);
+        const auto want = naive_transpose(x, eb, shape, perm);
+        for (Isa isa : isas_under_test()) {
+          for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool3()}) {
+            std::vector<uint8_t> got(total * eb, 0xAB);
+            transpose(layout_path(isa), eb, shape.size(), shape.data(), perm.data(), x.data(), got.data(), tp);
+            if (got != want) {
+              std::string s;
+              for (size_t d : shape) s += std::to_string(d) + " ";
+              record_failure(__FILE__, __LINE__,
+                             std::string(isa_name(isa)) + " eb=" + std::to_string(eb) + " shape " + s);
+              return;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(gather_axes_matches_definition) {
   for (int trial = 0; trial < 120; ++trial) {
     AxisMaps m;

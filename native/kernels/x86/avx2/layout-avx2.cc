@@ -1,6 +1,6 @@
-// Data movement with AVX2: 32-bit transposes in 8x8 register blocks, the
-// resize weighted sum on ymm. Byte transposes use ref's tiled loop except
-// for the dense 3- and 4-row interleaves (transpose-interleave-avx.h).
+// Data movement with AVX2: 32-bit transposes in 8x8 register blocks, bytes in
+// 16x16 (transpose-8x8-avx.h; dense 3- and 4-row interleaves in
+// transpose-interleave-avx.h), the resize weighted sum on ymm.
 #include "../../common/f32-layout-impl.h"
 #include "../common/transpose-8x8-avx.h"
 

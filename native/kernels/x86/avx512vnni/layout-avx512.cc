@@ -1,5 +1,6 @@
-// Data movement with AVX-512: 32-bit transposes in 8x8 ymm blocks (wider
-// blocks gain nothing on a memory-bound copy), the resize weighted sum on zmm.
+// Data movement with AVX-512: 32-bit transposes in 8x8 ymm blocks, bytes in
+// 16x16 (wider blocks gain nothing on a memory-bound copy), the resize
+// weighted sum on zmm.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 avx512fintrin.h false alarm
 #include "../../common/f32-layout-impl.h"
