@@ -7,6 +7,7 @@
 // folder compiles its own copy with its own flags.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -139,6 +140,30 @@ inline void for_each_pixel_pair(const DepthwiseArgs& a, size_t r0, size_t r1, Pa
       single(static_cast<const uint8_t* const*>(tap), r * a.ow + ox);
     }
   });
+}
+
+// The kernel rows of output row oy (of one image) that fall outside the image,
+// as a bit mask (bit ky).
+inline uint32_t outside_rows_mask(const DepthwiseArgs& a, size_t oy) {
+  const Conv2dGeometry& g = a.geometry;
+  uint32_t mask = 0;
+  for (size_t ky = 0; ky < g.kh; ++ky) {
+    const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<ptrdiff_t>(g.pad_top);
+    if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) mask |= 1u << ky;
+  }
+  return mask;
+}
+
+// The distinct nonzero outside-row masks of output rows [r0, r1) (rows of all
+// images): the "rows" kernels start their accumulators from one precomputed
+// vector per pattern (a kernel row outside the image reads the zero point in
+// every column), and an image has only a few (its top and bottom rows).
+inline void outside_row_patterns(const DepthwiseArgs& a, size_t r0, size_t r1, std::vector<uint32_t>* patterns) {
+  patterns->clear();
+  for (size_t r = r0; r < r1; ++r) {
+    const uint32_t mask = outside_rows_mask(a, r % a.oh);
+    if (mask != 0 && std::find(patterns->begin(), patterns->end(), mask) == patterns->end()) patterns->push_back(mask);
+  }
 }
 
 }  // namespace

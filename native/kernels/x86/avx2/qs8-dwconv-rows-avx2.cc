@@ -23,6 +23,8 @@
 // Output stage: lowbit::requantize_one lane for lane.
 #include "dwconv-rows-avx2.h"
 
+#include "../../common/dwconv-rows.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -303,25 +305,11 @@ void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const Conv2dGeometry& g = a.geometry;
   const size_t kh = g.kh, c = a.c, phases = phases_of(c);
   const auto* wrows = static_cast<const uint8_t*>(a.weights->data.data()) + a.weights->rows_offset;
-  const auto outside_of = [&](size_t oy) {
-    uint32_t mask = 0;
-    for (size_t ky = 0; ky < kh; ++ky) {
-      const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<ptrdiff_t>(g.pad_top);
-      if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) mask |= 1u << ky;
-    }
-    return mask;
-  };
   RowsScratch& rs = rows_scratch();
   // Accumulator starts per pattern of outside kernel rows, once per run: a
   // kernel row outside the image reads the zero point in every column, adding
   // zx * sum_kx w' (wrapping, as ref's sums).
-  rs.patterns.clear();
-  for (size_t r = r0; r < r1; ++r) {
-    const uint32_t mask = outside_of(r % a.oh);
-    if (mask != 0 && std::find(rs.patterns.begin(), rs.patterns.end(), mask) == rs.patterns.end()) {
-      rs.patterns.push_back(mask);
-    }
-  }
+  dwconv::outside_row_patterns(a, r0, r1, &rs.patterns);
   const size_t pattern_ints = phases * kChunk;
   if (rs.starts.size() < rs.patterns.size() * pattern_ints * sizeof(int32_t)) {
     rs.starts.resize(rs.patterns.size() * pattern_ints * sizeof(int32_t));
@@ -343,7 +331,7 @@ void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
     }
   }
   const auto start_of = [&](size_t r) __attribute__((always_inline)) {
-    const uint32_t mask = outside_of(r % a.oh);
+    const uint32_t mask = dwconv::outside_rows_mask(a, r % a.oh);
     return mask == 0 ? init
                      : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
                                     pattern_ints;

@@ -1041,24 +1041,9 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
                static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset,
                kh * groups * 4 * kBlock, row_out, out_bytes};
 
-  // The kernel rows outside the image of output row oy, as a bit mask.
-  const auto outside_of = [&](size_t oy) {
-    uint32_t mask = 0;
-    for (size_t ky = 0; ky < kh; ++ky) {
-      const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<ptrdiff_t>(g.pad_top);
-      if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) mask |= 1u << ky;
-    }
-    return mask;
-  };
   // Accumulator starts per pattern of outside kernel rows, once per run (the
   // top and bottom rows of an image: a few patterns).
-  rs.patterns.clear();
-  for (size_t r = r0; r < r1; ++r) {
-    const uint32_t mask = outside_of(r % a.oh);
-    if (mask != 0 && std::find(rs.patterns.begin(), rs.patterns.end(), mask) == rs.patterns.end()) {
-      rs.patterns.push_back(mask);
-    }
-  }
+  dwconv::outside_row_patterns(a, r0, r1, &rs.patterns);
   const size_t pattern_ints = phases * kBlock;
   if (rs.starts.size() < rs.patterns.size() * pattern_ints * sizeof(int32_t)) {
     rs.starts.resize(rs.patterns.size() * pattern_ints * sizeof(int32_t));
@@ -1086,7 +1071,7 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
 
   if (g.kw == 3 || g.kw == 5) {
     const auto start_of = [&](size_t r) __attribute__((always_inline)) {
-      const uint32_t mask = outside_of(r % a.oh);
+      const uint32_t mask = dwconv::outside_rows_mask(a, r % a.oh);
       return mask == 0 ? p.init
                        : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
                                       pattern_ints;
@@ -1111,7 +1096,7 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
       // reuse a slot that holds one, build the others into slots no kernel
       // row of this output row needs.
       rc.n_inside = 0;
-      const uint32_t mask = outside_of(oy);
+      const uint32_t mask = dwconv::outside_rows_mask(a, oy);
       rc.start = mask == 0 ? p.init
                            : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
                                           pattern_ints;

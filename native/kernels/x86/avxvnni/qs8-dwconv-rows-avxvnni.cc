@@ -25,6 +25,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../../common/dwconv-rows.h"
 #include "../avx2/output-stage-ymm.h"
 #include "lowbit/depthwise_s8.h"
 
@@ -527,23 +528,9 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const auto* wrows = static_cast<const int8_t*>(a.weights->data.data()) + a.weights->rows_offset;
   const size_t wphase = kh * groups * 4 * kChunk;
 
-  const auto outside_of = [&](size_t oy) {
-    uint32_t mask = 0;
-    for (size_t ky = 0; ky < kh; ++ky) {
-      const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * g.stride_h + ky * g.dilation_h) - static_cast<ptrdiff_t>(g.pad_top);
-      if (iy < 0 || iy >= static_cast<ptrdiff_t>(a.h)) mask |= 1u << ky;
-    }
-    return mask;
-  };
   RowsScratch& rs = rows_scratch();
   // Accumulator starts per pattern of outside kernel rows, once per run.
-  rs.patterns.clear();
-  for (size_t r = r0; r < r1; ++r) {
-    const uint32_t mask = outside_of(r % a.oh);
-    if (mask != 0 && std::find(rs.patterns.begin(), rs.patterns.end(), mask) == rs.patterns.end()) {
-      rs.patterns.push_back(mask);
-    }
-  }
+  dwconv::outside_row_patterns(a, r0, r1, &rs.patterns);
   const size_t pattern_ints = phases * kChunk;
   if (rs.starts.size() < rs.patterns.size() * pattern_ints * sizeof(int32_t)) {
     rs.starts.resize(rs.patterns.size() * pattern_ints * sizeof(int32_t));
@@ -570,7 +557,7 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
 
   if (g.kw == 3 || g.kw == 5) {
     const auto start_of = [&](size_t r) __attribute__((always_inline)) {
-      const uint32_t mask = outside_of(r % a.oh);
+      const uint32_t mask = dwconv::outside_rows_mask(a, r % a.oh);
       return mask == 0 ? init
                        : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
                                       pattern_ints;
@@ -600,7 +587,7 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
     std::fill(rs.key.begin(), rs.key.end(), -1);
     for (size_t r = r0; r < r1; ++r) {
       const size_t b = r / a.oh, oy = r % a.oh;
-      const uint32_t mask = outside_of(oy);
+      const uint32_t mask = dwconv::outside_rows_mask(a, oy);
       const int32_t* start =
           mask == 0 ? init
                     : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) * pattern_ints;
