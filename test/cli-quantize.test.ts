@@ -66,7 +66,7 @@ describe('lowbit CLI: quantize, inspect, bench', function () {
 
   it('quantize --calib with --report prints per-layer SQNR and writes the HTML page; inspect and bench read the result', () => {
     const out = path.join(dir, 'cls.int8.onnx'), html = path.join(dir, 'report.html');
-    const r = lowbit('quantize', defaultModelPath(), '-o', out, '--calib', 'textlines:16', '--method', 'percentile', '--report', html);
+    const r = lowbit('quantize', defaultModelPath(), '-o', out, '--calib', 'textlines:16', '--method', 'percentile', '--histogram-sample', '1', '--report', html);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /per-layer error/);
     assert.match(r.out, /SQNR dB/);
@@ -88,6 +88,9 @@ describe('lowbit CLI: quantize, inspect, bench', function () {
     assert.match(noCalib.err, /--calib/);
     const freeDims = lowbit('bench', model, '--runs', '1', '--batch', '1');
     assert.equal(freeDims.code, 0, freeDims.err);
+    const badSample = lowbit('quantize', model, '-o', path.join(dir, 'x.onnx'), '--calib', 'textlines:8', '--histogram-sample', '0');
+    assert.equal(badSample.code, 1);
+    assert.match(badSample.err, /--histogram-sample must be a whole number of at least 1/);
     const unknown = lowbit('quantize', model, '--frobnicate');
     assert.match(unknown.err, /unknown option --frobnicate/);
   });

@@ -115,10 +115,18 @@ const QUANTIZE_USAGE = `usage: lowbit quantize in.onnx -o out.onnx --calib DIR|t
   --method minmax|moving-average|percentile|entropy|mse   (default minmax)
   --per-tensor            one weight scale per tensor (default: per output channel)
   --activation uint8|int8 --reduce-range --percentile P
+  --histogram-sample N    histogram methods: bin one value block in N of large activations (default 8; 1: every value)
   --exclude NAME,..  --exclude-op TYPE,..    leave these nodes in fp32
   --report out.html       per-layer SQNR table, and an HTML page with charts
   image folders: --size WxH --layout nchw|nhwc --mean a,b,c --std a,b,c --scale S --fit fill|cover|contain --limit N
   --batch N (default 8) --quiet`;
+
+function histogramSampleFlag(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) fail('E_ARG', `--histogram-sample must be a whole number of at least 1 (1 bins every value), got '${String(v)}'`);
+  return n;
+}
 
 export async function quantizeCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -126,7 +134,7 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
     return;
   }
   const { positional, flags } = parseArgs(argv,
-    ['o', 'output', 'calib', 'method', 'activation', 'exclude', 'exclude-op', 'batch', 'percentile', 'report', 'size', 'layout', 'mean', 'std', 'scale', 'fit', 'limit', 'weights', 'block-size'],
+    ['o', 'output', 'calib', 'method', 'activation', 'exclude', 'exclude-op', 'batch', 'percentile', 'report', 'size', 'layout', 'mean', 'std', 'scale', 'fit', 'limit', 'weights', 'block-size', 'histogram-sample'],
     ['per-channel', 'per-tensor', 'reduce-range', 'quiet', 'dynamic']);
   if (positional.length !== 1) fail('E_ARG', QUANTIZE_USAGE);
   const out = (flags.o ?? flags.output) as string | undefined;
@@ -157,6 +165,7 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
     calibration: batches,
     method,
     percentile: flags.percentile !== undefined ? Number(flags.percentile) : undefined,
+    histogramSample: histogramSampleFlag(flags['histogram-sample']),
     perChannel: flags['per-tensor'] !== true,
     activationType: (flags.activation ?? 'uint8') as 'uint8' | 'int8',
     reduceRange: flags['reduce-range'] === true,
