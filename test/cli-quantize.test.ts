@@ -78,6 +78,15 @@ describe('lowbit CLI: quantize, inspect, bench', function () {
     assert.match(b.out, /^ +1 +\d+\.\d+ +\d+\.\d+ +\d+\.\d+x$/m);
   });
 
+  it('run --profile times the model with run and runSync and lists every step', () => {
+    const r = lowbit('run', model, '--shape', 'x=4,128', '--runs', '5', '--threads', '1', '--profile');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /median \d+\.\d+ ms \(run\), \d+\.\d+ ms \(runSync\) over 5 runs/);
+    assert.match(r.out, /per step over 5 runSync runs \(sum \d+\.\d+ us\)/);
+    // One line per planned step: kernel and node, e.g. the MLP's GEMMs.
+    assert.match(r.out, /^ +\d+\.\d+ +\d+\.\d%  \S+ +\S+/m);
+  });
+
   it('explains what is wrong with a command line', () => {
     const noOut = lowbit('quantize', model, '--dynamic');
     assert.equal(noOut.code, 1);

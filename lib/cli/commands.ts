@@ -197,8 +197,8 @@ function describeTensor(name: string, t: Tensor): string {
 }
 
 export async function runCommand(argv: string[]): Promise<void> {
-  const { positional, flags } = parseArgs(argv, ['input', 'shape', 'runs', 'threads'], []);
-  if (positional.length !== 1) fail('E_ARG', 'usage: lowbit run model.onnx [--input name=file.npy] [--shape name=1,3,224,224] [--runs N] [--threads N]');
+  const { positional, flags } = parseArgs(argv, ['input', 'shape', 'runs', 'threads'], ['profile']);
+  if (positional.length !== 1) fail('E_ARG', 'usage: lowbit run model.onnx [--input name=file.npy] [--shape name=1,3,224,224] [--runs N] [--threads N] [--profile]');
   if (flags.threads !== undefined) cpu.setThreads(Number(flags.threads));
   const session = await Session.create(positional[0]);
   const feeds: Feeds = {};
@@ -234,7 +234,22 @@ export async function runCommand(argv: string[]): Promise<void> {
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   times.sort((a, b) => a - b);
-  console.log(`median ${times[times.length >> 1].toFixed(3)} ms over ${runs} runs on ${cpu.isa}, ${cpu.threads} thread(s)`);
+  const syncTimes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    session.runSync(feeds);
+    syncTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  syncTimes.sort((a, b) => a - b);
+  console.log(`median ${times[times.length >> 1].toFixed(3)} ms (run), ${syncTimes[syncTimes.length >> 1].toFixed(3)} ms (runSync) over ${runs} runs on ${cpu.isa}, ${cpu.threads} thread(s)`);
+  if (flags.profile === true) {
+    // Every step timed (two clock reads each), slowest first.
+    const steps = await session.profile(feeds, runs);
+    const total = steps.reduce((a, s) => a + s.ms, 0);
+    console.log(`\nper step over ${runs} runSync runs (sum ${(total * 1000).toFixed(1)} us), slowest first:`);
+    console.log(`${'us'.padStart(9)} ${'share'.padStart(6)}  ${'kernel'.padEnd(32)} step`);
+    for (const s of steps) console.log(`${(s.ms * 1000).toFixed(2).padStart(9)} ${(100 * s.share).toFixed(1).padStart(5)}%  ${s.label.padEnd(32)} ${s.step}`);
+  }
 }
 
 export async function inspectCommand(argv: string[]): Promise<void> {

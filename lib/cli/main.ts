@@ -18,7 +18,8 @@ commands:
            static post-training quantization to a QDQ model (DIR: images, or .npy batches
            named after the input); --dynamic: int8 MatMul/Gemm weights, no calibration
            (lowbit quantize --help for every option)
-  run      model.onnx [--input name=file.npy] [--shape name=1,3,224,224] [--runs N] [--threads N]
+  run      model.onnx [--input name=file.npy] [--shape name=1,3,224,224] [--runs N] [--threads N] [--profile]
+           median latency with run and runSync; --profile: every step's time, slowest first
   inspect  model.onnx: inputs, outputs, ops, what lowbit's passes make of it, and the
            quantization parameters of a quantized model
   bench    model.onnx [--batch 1,8] [--shape x=1,3,48,192] [--threads N] [--runs N]:

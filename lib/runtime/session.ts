@@ -207,14 +207,15 @@ export class Session {
    * Runs the model `runs` times on these feeds with every step timed; returns
    * the steps, slowest first, with their share of the time.
    */
-  async profile(feeds: Feeds, runs = 10): Promise<{ label: string; ms: number; share: number }[]> {
+  async profile(feeds: Feeds, runs = 10): Promise<{ label: string; step: string; ms: number; share: number }[]> {
     const { plan } = this.prepare(feeds);
     plan.program.setProfiling(true);
     try {
       for (let i = 0; i < runs; i++) this.runSync(feeds);
       const steps = plan.program.profile();
       const total = steps.reduce((a, s) => a + s.seconds, 0) || 1;
-      return steps.map((s) => ({ label: s.label, ms: (1000 * s.seconds) / runs, share: s.seconds / total })).sort((a, b) => b.ms - a.ms);
+      // label: the kernel; step: the node (or inserted layout change) it runs.
+      return steps.map((s, i) => ({ label: s.label, step: plan.labels[i] ?? '', ms: (1000 * s.seconds) / runs, share: s.seconds / total })).sort((a, b) => b.ms - a.ms);
     } finally {
       plan.program.setProfiling(false);
     }
