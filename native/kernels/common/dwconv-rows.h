@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
+#include "lowbit/aligned_buffer.h"
 #include "lowbit/depthwise_s8.h"
 
 namespace lowbit {
@@ -163,6 +165,52 @@ inline void outside_row_patterns(const DepthwiseArgs& a, size_t r0, size_t r1, s
   for (size_t r = r0; r < r1; ++r) {
     const uint32_t mask = outside_rows_mask(a, r % a.oh);
     if (mask != 0 && std::find(patterns->begin(), patterns->end(), mask) == patterns->end()) patterns->push_back(mask);
+  }
+}
+
+// The input rows that output rows [oy0, oy0 + nb) of image b read (a band of
+// at most kRows rows computed together): in_row[u] points at input row u's
+// bytes in x (row_bytes apart), and ky_of[u][j] is the kernel row by which band
+// row j reads it (-1: none; rows j >= nb read nothing). Rows outside the image
+// are not listed (their zero points are in the accumulator starts). Returns
+// how many rows there are.
+template <size_t kRows>
+inline size_t band_input_rows(const DepthwiseArgs& a, const uint8_t* x, size_t row_bytes, size_t b, size_t oy0,
+                              size_t nb, const uint8_t** in_row, int32_t (*ky_of)[kRows]) {
+  const Conv2dGeometry& g = a.geometry;
+  const ptrdiff_t h = static_cast<ptrdiff_t>(a.h), dh = static_cast<ptrdiff_t>(g.dilation_h);
+  const ptrdiff_t kh = static_cast<ptrdiff_t>(g.kh);
+  const ptrdiff_t first = static_cast<ptrdiff_t>(oy0 * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
+  const ptrdiff_t last = first + static_cast<ptrdiff_t>((nb - 1) * g.stride_h + (g.kh - 1) * g.dilation_h);
+  size_t n = 0;
+  for (ptrdiff_t iy = std::max<ptrdiff_t>(first, 0); iy <= std::min(last, h - 1); ++iy) {
+    bool any = false;
+    for (size_t j = 0; j < kRows; ++j) {
+      const ptrdiff_t d = iy - first - static_cast<ptrdiff_t>(j * g.stride_h);
+      const bool reads = j < nb && d >= 0 && d % dh == 0 && d / dh < kh;
+      ky_of[n][j] = reads ? static_cast<int32_t>(d / dh) : -1;
+      any = any || reads;
+    }
+    if (any) in_row[n++] = x + (b * a.h + static_cast<size_t>(iy)) * row_bytes;
+  }
+  return n;
+}
+
+// Replaces in_row[0, n) by padded copies in *pad: byte left + j of a copy is
+// byte j of the row (row_bytes of them), every other byte up to padded_bytes
+// the zero point zx. For kernels without byte-masked loads: a memcpy of a
+// partial load inside the loop would keep every accumulator live across a call.
+inline void pad_input_rows(const uint8_t** in_row, size_t n, size_t row_bytes, size_t left, size_t padded_bytes,
+                           uint8_t zx, AlignedBuffer* pad) {
+  if (pad->size() < n * padded_bytes) pad->resize(n * padded_bytes);
+  left = std::min(left, padded_bytes);
+  const size_t copied = std::min(row_bytes, padded_bytes - left);
+  for (size_t u = 0; u < n; ++u) {
+    auto* dst = static_cast<uint8_t*>(pad->data()) + u * padded_bytes;
+    std::memset(dst, zx, left);
+    std::memcpy(dst + left, in_row[u], copied);
+    std::memset(dst + left + copied, zx, padded_bytes - left - copied);
+    in_row[u] = dst;
   }
 }
 

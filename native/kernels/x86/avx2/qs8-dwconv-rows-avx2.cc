@@ -28,30 +28,26 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <numeric>
 #include <cstring>
 #include <vector>
 
+#include "dwconv-stage-ymm.h"
 #include "output-stage-ymm.h"
 
 namespace lowbit {
 namespace avx2 {
 namespace {
 
+using x86ymm::DwStage;
+using x86ymm::requantize8;
+
 constexpr size_t kChunk = 16;  // output bytes per accumulator pair (2 ymm of int32)
 constexpr size_t kMaxKh = 16;
 constexpr size_t kMaxWeightBytes = size_t{1} << 19;
 constexpr size_t kBandRows = 3;  // 6 accumulators of the 16 ymm registers (4 was slower, 2 too)
 
-size_t gcd_size(size_t a, size_t b) {
-  while (b != 0) {
-    const size_t t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
-
-size_t phases_of(size_t channels) { return channels / gcd_size(channels, kChunk); }
+size_t phases_of(size_t channels) { return channels / std::gcd(channels, kChunk); }
 size_t pairs_of(size_t kw) { return (kw + 1) / 2; }
 // [phase][ky][pair m][16] int32 lanes: low int16 w' at (ky, 2m), high at (ky, 2m + 1) (0 past kw).
 size_t weight_bytes(size_t channels, size_t kh, size_t kw) {
@@ -78,55 +74,9 @@ void expand_to_phases(std::vector<T>& v, size_t channels) {
   v.swap(out);
 }
 
-struct Stage {
-  DepthwiseOutput kind;
-  bool out_signed, full_range;
-  // As the VNNI paths: fp32 with every scale <= 0.5 and [qmin, qmax] inside
-  // the output type: round(x) + zero point cannot overflow and the clamp moves
-  // after the saturating packs (lo, hi integers, rounding monotonic).
-  bool fp32_late_clamp = false;
-  const float* scale;
-  const int32_t* multiplier;
-  const int32_t* left_shift;
-  const int32_t* right_shift;
-  const int32_t* round_mask;
-  __m256 lo, hi;
-  __m256i zero_point, qmin, qmax;
-  __m128i qmin8, qmax8;
-
-  explicit Stage(const DepthwiseParams& p)
-      : kind(p.kind), out_signed(p.out_signed),
-        full_range(p.out_signed ? p.qmin == -128 && p.qmax == 127 : p.qmin == 0 && p.qmax == 255),
-        scale(p.scale.data()), multiplier(p.multiplier.data()), left_shift(p.left_shift.data()),
-        right_shift(p.right_shift.data()), round_mask(p.round_mask.data()), lo(_mm256_set1_ps(p.lo)),
-        hi(_mm256_set1_ps(p.hi)), zero_point(_mm256_set1_epi32(p.zero_point)), qmin(_mm256_set1_epi32(p.qmin)),
-        qmax(_mm256_set1_epi32(p.qmax)), qmin8(_mm_set1_epi8(static_cast<char>(p.qmin))),
-        qmax8(_mm_set1_epi8(static_cast<char>(p.qmax))) {
-    const bool in_range = p.out_signed ? p.qmin >= -128 && p.qmax <= 127 : p.qmin >= 0 && p.qmax <= 255;
-    if (kind == DepthwiseOutput::kFp32 && in_range && p.qmin <= p.qmax) {
-      fp32_late_clamp = std::all_of(p.scale.begin(), p.scale.end(), [](float v) { return v <= 0.5f; });
-    }
-  }
-};
-
-// requantize_one (bias already in the accumulator) on 8 lanes whose
-// parameters start at array position c, clamped to [qmin, qmax].
-__attribute__((always_inline)) inline __m256i requantize8(__m256i acc, const Stage& s, size_t c) {
-  if (s.kind == DepthwiseOutput::kFp32) {
-    __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(s.scale + c));
-    // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
-    x = _mm256_blendv_ps(_mm256_min_ps(s.hi, x), s.lo, _mm256_cmp_ps(x, s.lo, _CMP_LT_OQ));
-    return _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
-  }
-  const auto ld = [](const int32_t* q) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)); };
-  __m256i y = x86ymm::srdhm(_mm256_sllv_epi32(acc, ld(s.left_shift + c)), ld(s.multiplier + c));
-  y = _mm256_add_epi32(x86ymm::rdbpot(y, ld(s.right_shift + c), ld(s.round_mask + c)), s.zero_point);
-  return _mm256_blendv_epi8(_mm256_min_epi32(y, s.qmax), s.qmin, _mm256_cmpgt_epi32(s.qmin, y));
-}
-
 // Stores the 16 outputs of a0 (positions 0..7) and a1 (8..15), parameters at
 // array position c0; only the first `valid` when fewer than 16.
-__attribute__((always_inline)) inline void finish16(__m256i a0, __m256i a1, const Stage& s, size_t c0, uint8_t* out,
+__attribute__((always_inline)) inline void finish16(__m256i a0, __m256i a1, const DwStage& s, size_t c0, uint8_t* out,
                                                     size_t valid) {
   alignas(32) uint8_t tail[kChunk * 4];
   const bool whole = valid == kChunk;
@@ -147,12 +97,13 @@ __attribute__((always_inline)) inline void finish16(__m256i a0, __m256i a1, cons
     };
     const __m256i h = _mm256_permute4x64_epi64(_mm256_packs_epi32(round(a0, c0), round(a1, c0 + 8)), 0xD8);
     const __m128i lo = _mm256_castsi256_si128(h), hi = _mm256_extracti128_si256(h, 1);
+    const __m128i qmin8 = _mm256_castsi256_si128(s.qmin8), qmax8 = _mm256_castsi256_si128(s.qmax8);
     if (s.out_signed) {
       r = _mm_packs_epi16(lo, hi);
-      if (!s.full_range) r = _mm_max_epi8(_mm_min_epi8(r, s.qmax8), s.qmin8);
+      if (!s.full_range) r = _mm_max_epi8(_mm_min_epi8(r, qmax8), qmin8);
     } else {
       r = _mm_packus_epi16(lo, hi);
-      if (!s.full_range) r = _mm_max_epu8(_mm_min_epu8(r, s.qmax8), s.qmin8);
+      if (!s.full_range) r = _mm_max_epu8(_mm_min_epu8(r, qmax8), qmin8);
     }
   } else {
     // Low bytes (static_cast), then packs that keep 0..255.
@@ -196,15 +147,14 @@ inline RowsScratch& rows_scratch() {
 }
 
 template <bool kSigned, size_t KW, size_t RB, class StartOf>
-void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, StartOf&& start_of) {
+void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const DwStage& p, StartOf&& start_of) {
   constexpr size_t NP = (KW + 1) / 2;
   const Conv2dGeometry& g = a.geometry;
   const size_t kh = g.kh, c = a.c, phases = phases_of(c);
   const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;
   const size_t row_out = a.ow * c, chunks = (row_out + kChunk - 1) / kChunk;
   const ptrdiff_t row_in = static_cast<ptrdiff_t>(a.w * c), sc = static_cast<ptrdiff_t>(c);
-  const ptrdiff_t h = static_cast<ptrdiff_t>(a.h), pl = static_cast<ptrdiff_t>(g.pad_left);
-  const ptrdiff_t dh = static_cast<ptrdiff_t>(g.dilation_h);
+  const ptrdiff_t pl = static_cast<ptrdiff_t>(g.pad_left);
   const auto* x = static_cast<const uint8_t*>(a.x);
   auto* out = static_cast<uint8_t*>(a.out);
   const auto zx = static_cast<uint8_t>(a.params->x_zero_point);
@@ -227,30 +177,8 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, Star
     }
     const uint8_t* in_row[RB * kMaxKh];
     int32_t ky_of[RB * kMaxKh][RB];
-    size_t n_in = 0;
-    const ptrdiff_t first = static_cast<ptrdiff_t>(oy0 * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
-    const ptrdiff_t last = first + static_cast<ptrdiff_t>(((nb - 1) * g.stride_h) + (kh - 1) * g.dilation_h);
-    for (ptrdiff_t iy = std::max<ptrdiff_t>(first, 0); iy <= std::min(last, h - 1); ++iy) {
-      bool any = false;
-      for (size_t j = 0; j < RB; ++j) {
-        const ptrdiff_t d = iy - first - static_cast<ptrdiff_t>(j * g.stride_h);
-        const bool reads = j < nb && d >= 0 && d % dh == 0 && d / dh < static_cast<ptrdiff_t>(kh);
-        ky_of[n_in][j] = reads ? static_cast<int32_t>(d / dh) : -1;
-        any = any || reads;
-      }
-      if (!any) continue;
-      in_row[n_in++] = x + (static_cast<ptrdiff_t>(b) * h + iy) * row_in;
-    }
-    if (pad.size() < n_in * padded_bytes) pad.resize(n_in * padded_bytes);
-    for (size_t u = 0; u < n_in; ++u) {
-      auto* dst = static_cast<uint8_t*>(pad.data()) + u * padded_bytes;
-      const size_t left = std::min(static_cast<size_t>(pl) * c, padded_bytes);
-      const size_t copied = std::min(static_cast<size_t>(row_in), padded_bytes - left);
-      std::memset(dst, zx, left);
-      std::memcpy(dst + left, in_row[u], copied);
-      std::memset(dst + left + copied, zx, padded_bytes - left - copied);
-      in_row[u] = dst;
-    }
+    const size_t n_in = dwconv::band_input_rows<RB>(a, x, static_cast<size_t>(row_in), b, oy0, nb, in_row, ky_of);
+    dwconv::pad_input_rows(in_row, n_in, static_cast<size_t>(row_in), static_cast<size_t>(pl) * c, padded_bytes, zx, &pad);
     size_t phase = 0;
     for (size_t i = 0; i < chunks; ++i) {
       __m256i acc[RB][2];
@@ -301,7 +229,7 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, Star
 
 template <bool kSigned>
 void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
-  const Stage p(*a.params);
+  const DwStage p(*a.params);
   const Conv2dGeometry& g = a.geometry;
   const size_t kh = g.kh, c = a.c, phases = phases_of(c);
   const auto* wrows = static_cast<const uint8_t*>(a.weights->data.data()) + a.weights->rows_offset;

@@ -36,11 +36,7 @@ void run_mp(const SmallMArgs& a, size_t r0, size_t r1) {
 }
 
 void run(const SmallMArgs& a, size_t r0, size_t r1) {
-  switch (a.w->mp) {
-    case 4: return run_mp<4>(a, r0, r1);
-    case 8: return run_mp<8>(a, r0, r1);
-    default: return run_mp<16>(a, r0, r1);
-  }
+  x86::with_packed_channels(*a.w, [&](auto mp) { run_mp<decltype(mp)::value>(a, r0, r1); });
 }
 
 }  // namespace

@@ -37,6 +37,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <numeric>
 #include <vector>
 
 #include "../../common/dwconv-rows.h"
@@ -93,17 +94,8 @@ constexpr size_t kRowsMaxKh = 16, kRowsMaxKw = 8;
 constexpr size_t kRowsMaxWeightBytes = size_t{1} << 19;
 constexpr size_t kStripChunks = 8;  // 64-byte output chunks per strip: S stays in L1/L2
 
-size_t gcd_size(size_t a, size_t b) {
-  while (b != 0) {
-    const size_t t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
-
 // 64-byte phases in the lcm(64, C) period of the weight and parameter patterns.
-size_t rows_phases(size_t channels) { return channels / gcd_size(channels, kBlock); }
+size_t rows_phases(size_t channels) { return channels / std::gcd(channels, kBlock); }
 size_t rows_column_groups(size_t kw) { return (kw + 3) / 4; }
 size_t rows_weight_bytes(size_t channels, size_t kh, size_t kw) {
   return rows_phases(channels) * kh * rows_column_groups(kw) * 4 * kBlock;
@@ -879,7 +871,7 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, Star
   const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;
   const size_t row_out = a.ow * c, chunks = (row_out + kBlock - 1) / kBlock;
   const ptrdiff_t row_in = static_cast<ptrdiff_t>(a.w * c), sc = static_cast<ptrdiff_t>(c);
-  const ptrdiff_t h = static_cast<ptrdiff_t>(a.h), pl = static_cast<ptrdiff_t>(g.pad_left);
+  const ptrdiff_t pl = static_cast<ptrdiff_t>(g.pad_left);
   const auto* x = static_cast<const uint8_t*>(a.x);
   auto* out = static_cast<uint8_t*>(a.out);
   const __m512i zx = _mm512_set1_epi8(static_cast<char>(a.params->x_zero_point));
@@ -903,23 +895,7 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, Star
     // reads it (-1: none).
     const uint8_t* in_row[kBandRows * kRowsMaxKh];
     int32_t ky_of[kBandRows * kRowsMaxKh][kBandRows];
-    size_t n_in = 0;
-    const ptrdiff_t first = static_cast<ptrdiff_t>(oy0 * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
-    const ptrdiff_t last = first + static_cast<ptrdiff_t>(((nb - 1) * g.stride_h) + (kh - 1) * g.dilation_h);
-    for (ptrdiff_t iy = std::max<ptrdiff_t>(first, 0); iy <= std::min(last, h - 1); ++iy) {
-      bool any = false;
-      int32_t ky[kBandRows];
-      for (size_t j = 0; j < kBandRows; ++j) {
-        const ptrdiff_t d = iy - first - static_cast<ptrdiff_t>(j * g.stride_h);
-        const ptrdiff_t dh = static_cast<ptrdiff_t>(g.dilation_h);
-        ky[j] = j < nb && d >= 0 && d % dh == 0 && d / dh < static_cast<ptrdiff_t>(kh) ? static_cast<int32_t>(d / dh) : -1;
-        any = any || ky[j] >= 0;
-      }
-      if (!any) continue;
-      in_row[n_in] = x + (static_cast<ptrdiff_t>(b) * h + iy) * row_in;
-      std::copy(ky, ky + kBandRows, ky_of[n_in]);
-      ++n_in;
-    }
+    const size_t n_in = dwconv::band_input_rows<kBandRows>(a, x, static_cast<size_t>(row_in), b, oy0, nb, in_row, ky_of);
     size_t phase = 0;
     for (size_t i = 0; i < chunks; ++i) {
       __m512i acc[kBandRows][4];

@@ -22,10 +22,12 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <numeric>
 #include <cstring>
 #include <vector>
 
 #include "../../common/dwconv-rows.h"
+#include "../avx2/dwconv-stage-ymm.h"
 #include "../avx2/output-stage-ymm.h"
 #include "lowbit/depthwise_s8.h"
 
@@ -36,21 +38,15 @@ extern const DepthwisePath kDepthwisePath;
 namespace avxvnni {
 namespace {
 
+using x86ymm::DwStage;
+using x86ymm::requantize8;
+
 constexpr size_t kChunk = 32;  // output bytes per accumulator set (4 ymm)
 constexpr size_t kRowsMaxKh = 16, kRowsMaxKw = 8;
 constexpr size_t kRowsMaxWeightBytes = size_t{1} << 19;
 constexpr size_t kStripChunks = 16;  // chunks per strip: a strip's shift rows stay in L1
 
-size_t gcd_size(size_t a, size_t b) {
-  while (b != 0) {
-    const size_t t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
-
-size_t phases_of(size_t channels) { return channels / gcd_size(channels, kChunk); }
+size_t phases_of(size_t channels) { return channels / std::gcd(channels, kChunk); }
 size_t column_groups(size_t kw) { return (kw + 3) / 4; }
 size_t weight_bytes(size_t channels, size_t kh, size_t kw) {
   return phases_of(channels) * kh * column_groups(kw) * 4 * kChunk;
@@ -145,59 +141,10 @@ void finish_params(const PackedDepthwise& w, bool x_signed, const Conv2dGeometry
   }
 }
 
-// The output stage of one run, read into locals once (byte stores may alias anything).
-struct Stage {
-  DepthwiseOutput kind;
-  const float* scale;
-  const int32_t* multiplier;
-  const int32_t* left_shift;
-  const int32_t* right_shift;
-  const int32_t* round_mask;
-  // fp32 mode with every scale <= 0.5 and qmin <= qmax inside the output type:
-  // |acc * scale| <= 2^30, so round(x) + zero point cannot overflow, and
-  // clamp(round(x) + zp, qmin, qmax) = round(clamp(x, lo, hi)) + zp (lo, hi
-  // integers, rounding monotonic): the float clamp moves after the saturating
-  // packs, as a byte min/max (none for the whole type range). As avx512vnni's.
-  bool fp32_late_clamp = false;
-  bool out_signed, full_range;
-  __m256 lo, hi;
-  __m256i zero_point, qmin, qmax, qmin8, qmax8;
-
-  explicit Stage(const DepthwiseParams& p)
-      : kind(p.kind), scale(p.scale.data()), multiplier(p.multiplier.data()), left_shift(p.left_shift.data()),
-        right_shift(p.right_shift.data()), round_mask(p.round_mask.data()), out_signed(p.out_signed),
-        full_range(p.out_signed ? p.qmin == -128 && p.qmax == 127 : p.qmin == 0 && p.qmax == 255),
-        lo(_mm256_set1_ps(p.lo)), hi(_mm256_set1_ps(p.hi)), zero_point(_mm256_set1_epi32(p.zero_point)),
-        qmin(_mm256_set1_epi32(p.qmin)), qmax(_mm256_set1_epi32(p.qmax)),
-        qmin8(_mm256_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm256_set1_epi8(static_cast<char>(p.qmax))) {
-    const bool in_range = p.out_signed ? p.qmin >= -128 && p.qmax <= 127 : p.qmin >= 0 && p.qmax <= 255;
-    if (kind == DepthwiseOutput::kFp32 && in_range && p.qmin <= p.qmax) {
-      // Padded channels have scale 0 (prepare_depthwise).
-      fp32_late_clamp = std::all_of(p.scale.begin(), p.scale.end(), [](float v) { return v <= 0.5f; });
-    }
-  }
-};
-
-// requantize_one (bias already in the accumulator) on 8 lanes whose
-// parameters start at array position c, clamped to [qmin, qmax].
-__attribute__((always_inline)) inline __m256i requantize8(__m256i acc, const Stage& s, size_t c) {
-  if (s.kind == DepthwiseOutput::kFp32) {
-    __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(s.scale + c));
-    // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
-    x = _mm256_blendv_ps(_mm256_min_ps(s.hi, x), s.lo, _mm256_cmp_ps(x, s.lo, _CMP_LT_OQ));
-    return _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
-  }
-  const auto ld = [](const int32_t* q) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)); };
-  __m256i y = x86ymm::srdhm(_mm256_sllv_epi32(acc, ld(s.left_shift + c)), ld(s.multiplier + c));
-  y = _mm256_add_epi32(x86ymm::rdbpot(y, ld(s.right_shift + c), ld(s.round_mask + c)), s.zero_point);
-  // y < qmin ? qmin : (y > qmax ? qmax : y), exact even for qmin > qmax.
-  return _mm256_blendv_epi8(_mm256_min_epi32(y, s.qmax), s.qmin, _mm256_cmpgt_epi32(s.qmin, y));
-}
-
 // Stores the 32 outputs of accumulators a[k] (lane q, dword r: position
 // 16q + 4k + r; parameters at array positions c0 + 8k..) in order; only the
 // first `valid` when fewer than 32.
-__attribute__((always_inline)) inline void finish_chunk(const __m256i (&a)[4], const Stage& s, size_t c0,
+__attribute__((always_inline)) inline void finish_chunk(const __m256i (&a)[4], const DwStage& s, size_t c0,
                                                         uint8_t* out, size_t valid) {
   alignas(32) uint8_t tail[kChunk * 4];
   const bool whole = valid == kChunk;
@@ -320,7 +267,7 @@ template <size_t NCH>
 __attribute__((always_inline)) inline void rows_chunks(const uint8_t* const* srow, const size_t* inside,
                                                        size_t n_inside, size_t groups, const int8_t* wrows,
                                                        size_t wphase, const int32_t* start, size_t phases,
-                                                       const Stage& p, size_t i, size_t at, size_t* phase,
+                                                       const DwStage& p, size_t i, size_t at, size_t* phase,
                                                        uint8_t* o, size_t row_out, size_t out_bytes) {
   __m256i acc[NCH][4];
   const int8_t* wv[NCH];
@@ -409,14 +356,14 @@ __attribute__((always_inline)) inline void band_group(const uint8_t* row, ptrdif
 
 // Output rows [r0, r1); start_of(r): row r's accumulator starts [phase][32].
 template <bool kSigned, size_t KW, size_t kBandRows, class StartOf>
-void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, StartOf&& start_of) {
+void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const DwStage& p, StartOf&& start_of) {
   constexpr size_t G = (KW + 3) / 4;
   const Conv2dGeometry& g = a.geometry;
   const size_t kh = g.kh, c = a.c, phases = phases_of(c);
   const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;
   const size_t row_out = a.ow * c, chunks = (row_out + kChunk - 1) / kChunk;
   const ptrdiff_t row_in = static_cast<ptrdiff_t>(a.w * c), sc = static_cast<ptrdiff_t>(c);
-  const ptrdiff_t h = static_cast<ptrdiff_t>(a.h), pl = static_cast<ptrdiff_t>(g.pad_left);
+  const ptrdiff_t pl = static_cast<ptrdiff_t>(g.pad_left);
   const auto* x = static_cast<const uint8_t*>(a.x);
   auto* out = static_cast<uint8_t*>(a.out);
   const auto zx = static_cast<uint8_t>(a.params->x_zero_point);
@@ -434,39 +381,12 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, Star
       orow[j] = out + (r + jj) * row_out * out_bytes;
     }
     // The input rows the band reads, with the ky of every band row reading
-    // each (-1: none).
+    // each (-1: none), as padded copies (no byte-masked loads on AVX2).
     const uint8_t* in_row[kBandRows * kRowsMaxKh];
     int32_t ky_of[kBandRows * kRowsMaxKh][kBandRows];
-    size_t n_in = 0;
-    const ptrdiff_t first = static_cast<ptrdiff_t>(oy0 * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
-    const ptrdiff_t last = first + static_cast<ptrdiff_t>(((nb - 1) * g.stride_h) + (kh - 1) * g.dilation_h);
-    const ptrdiff_t dh = static_cast<ptrdiff_t>(g.dilation_h);
-    for (ptrdiff_t iy = std::max<ptrdiff_t>(first, 0); iy <= std::min(last, h - 1); ++iy) {
-      bool any = false;
-      for (size_t j = 0; j < kBandRows; ++j) {
-        const ptrdiff_t d = iy - first - static_cast<ptrdiff_t>(j * g.stride_h);
-        const bool reads = j < nb && d >= 0 && d % dh == 0 && d / dh < static_cast<ptrdiff_t>(kh);
-        ky_of[n_in][j] = reads ? static_cast<int32_t>(d / dh) : -1;
-        any = any || reads;
-      }
-      if (!any) continue;
-      in_row[n_in++] = x + (static_cast<ptrdiff_t>(b) * h + iy) * row_in;
-    }
-    // Padded copies of those rows: byte pl*C + j of a copy is byte j of the
-    // row, the zero point around it up to the last load's end. AVX2 has no
-    // byte-masked load, and the memcpy of a partial load in the loop would
-    // make every accumulator live across a call (spilled).
+    const size_t n_in = dwconv::band_input_rows<kBandRows>(a, x, static_cast<size_t>(row_in), b, oy0, nb, in_row, ky_of);
     const size_t padded_bytes = (chunks * kChunk + (KW - 1) * c + kChunk + 63) / 64 * 64;
-    if (pad.size() < n_in * padded_bytes) pad.resize(n_in * padded_bytes);
-    for (size_t u = 0; u < n_in; ++u) {
-      auto* dst = static_cast<uint8_t*>(pad.data()) + u * padded_bytes;
-      const size_t left = std::min(static_cast<size_t>(pl) * c, padded_bytes);
-      const size_t copied = std::min(static_cast<size_t>(row_in), padded_bytes - left);
-      std::memset(dst, zx, left);
-      std::memcpy(dst + left, in_row[u], copied);
-      std::memset(dst + left + copied, zx, padded_bytes - left - copied);
-      in_row[u] = dst;
-    }
+    dwconv::pad_input_rows(in_row, n_in, static_cast<size_t>(row_in), static_cast<size_t>(pl) * c, padded_bytes, zx, &pad);
     size_t phase = 0;
     for (size_t i = 0; i < chunks; ++i) {
       __m256i acc[kBandRows][4];
@@ -516,7 +436,7 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, Star
 
 template <bool kSigned>
 void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
-  const Stage p(*a.params);
+  const DwStage p(*a.params);
   const Conv2dGeometry& g = a.geometry;
   const size_t kh = g.kh, groups = column_groups(g.kw), c = a.c, phases = phases_of(c);
   const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;

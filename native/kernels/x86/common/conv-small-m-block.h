@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "lowbit/conv_s8_small_m.h"
 
@@ -135,6 +136,17 @@ static inline void for_each_pixel_block(const SmallMArgs& a, size_t r0, size_t r
       gather_block<PX>(rows, w.kh, w.nq, off, gathered);
       block(gathered, out_row + ox0 * a.m, valid);
     }
+  }
+}
+
+// f(std::integral_constant<size_t, MP>) for the packed channel count w.mp
+// (4, 8 or 16): each path's kernels are instantiated per count.
+template <class F>
+inline void with_packed_channels(const PackedSmallM& w, F&& f) {
+  switch (w.mp) {
+    case 4: return f(std::integral_constant<size_t, 4>{});
+    case 8: return f(std::integral_constant<size_t, 8>{});
+    default: return f(std::integral_constant<size_t, 16>{});
   }
 }
 
