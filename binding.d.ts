@@ -68,6 +68,8 @@ export interface NativeProgram {
   readonly cost: number;
 }
 
+export type NativeRunPart = [NativeProgram, ArrayBufferView[], number[], ArrayBufferView[], number[]];
+
 /**
  * Every op binding takes its own arguments and optionally a NativeProgram last:
  * without it, tensor arguments are typed arrays and the op runs at once; with it,
@@ -102,7 +104,16 @@ export interface Binding {
   gemm(b: NativePackedMatrix, a: Operand<Bytes>, m: number, aZeroPoint: number, out: Operand<Int32Array | Bytes>,
        requantization: NativeRequantization | null, program?: NativeProgram): void;
 
-  Program: new () => NativeProgram;
+  Program: {
+    new (): NativeProgram;
+    /**
+     * The parts of one batch run together, one thread each; each part is
+     * [program, inputs, inputOffsets, outputs, outputOffsets]. Inputs are copied
+     * in before it returns; async: a Promise, run off the event loop.
+     */
+    runParts(parts: NativeRunPart[], async: true): Promise<void>;
+    runParts(parts: NativeRunPart[], async: false): void;
+  };
   requantize(rq: NativeRequantization, acc: Int32Array, outer: number, channels: number, inner: number,
              out: Bytes): void;
   quantizeLinear(x: Operand<Float32Array>, outer: number, channels: number, inner: number, scale: Float32Array,

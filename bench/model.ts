@@ -31,6 +31,42 @@ function table(rows: (string | number)[][]): void {
   for (const r of rows) console.log(r.map((v, c) => String(v).padStart(widths[c])).join('  '));
 }
 
+/**
+ * 2 threads against 1 at batch 8, for run and runSync: rounds that alternate
+ * the thread count, the median of the per-round ratios, so that a slow spell of
+ * this shared machine falls on both sides of a ratio.
+ */
+async function threadScaling(fp32: string, int8: Uint8Array, lines: ReturnType<typeof renderTextLines>, budget: number): Promise<Measurement[]> {
+  const x = new Tensor('float32', batchOf(lines.slice(0, 8)), [8, 3, 48, 192]);
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  const out: Measurement[] = [];
+  const parts: string[] = [];
+  for (const [kind, model] of [['fp32', fp32], ['int8', int8]] as const) {
+    const s = await Session.create(model);
+    const ratios: Record<string, number[]> = { run: [], runSync: [] };
+    const ms: Record<string, number[]> = { run1: [], run2: [], runSync1: [], runSync2: [] };
+    for (let round = 0; round < 7; round++) {
+      for (const call of ['run', 'runSync'] as const) {
+        const t: number[] = [];
+        for (const threads of [1, 2]) {
+          cpu.setThreads(threads);
+          const r = await medianMs(() => (call === 'run' ? s.run({ x }) : s.runSync({ x })), budget / 6);
+          t.push(r.ms);
+          ms[`${call}${threads}`].push(r.ms);
+        }
+        ratios[call].push(t[0] / t[1]);
+      }
+    }
+    for (const call of ['run', 'runSync'] as const) {
+      parts.push(`${kind} ${call} ${median(ratios[call]).toFixed(2)}x (${median(ms[`${call}1`]).toFixed(3)} -> ${median(ms[`${call}2`]).toFixed(3)} ms)`);
+      out.push({ suite: 'model', case: `cls-${kind} b8 2-thread speed-up`, impl: call === 'run' ? 'lowbit' : 'lowbit-sync', isa: cpu.isa, threads: 2,
+        medianMs: median(ms[`${call}2`]), samples: ratios[call].length, batch: 8, ratio: median(ratios[call]) });
+    }
+  }
+  console.log(`2 threads / 1 thread at batch 8 (7 alternating rounds, median ratio): ${parts.join('; ')}`);
+  return out;
+}
+
 /** The round trip of one empty work item through libuv's thread pool: what any non-blocking run pays. */
 async function threadHandoffMs(budget: number): Promise<number> {
   const one = Buffer.alloc(1);
@@ -81,6 +117,7 @@ export async function benchModel(options: ModelBenchOptions = {}): Promise<Measu
     }
   }
   table(rows);
+  if ((options.threads ?? [1, 2]).includes(2)) results.push(...await threadScaling(modelPath, qdq, lines, budget));
   const handoff = await threadHandoffMs(budget);
   console.log(`thread hand-off on this machine (an empty libuv work item, run and awaited): ${(handoff * 1000).toFixed(1)} us; run - runSync above is this plus the wake-up after a longer sleep`);
   results.push({ suite: 'model', case: 'thread-handoff', impl: 'libuv', threads: 1, medianMs: handoff, samples: 0 });

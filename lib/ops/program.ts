@@ -4,7 +4,7 @@
 // function with Slots instead of Tensors and a Program last; the op binding
 // records its kernel call as a step instead of running it (native/addon/op_call.h).
 // Ops stay the only code that reaches native compute.
-import type { NativeProgram, NativeSlot } from '../../binding';
+import type { NativeProgram, NativeRunPart, NativeSlot } from '../../binding';
 import { fail } from '../errors';
 import { native } from '../native';
 import type { DType } from '../tensor/dtype';
@@ -26,6 +26,15 @@ export function isSlot(x: unknown): x is Slot {
 /** The native argument for an operand: a typed array or the slot itself. */
 export function nativeOperand(x: Operand): ArrayBufferView | NativeSlot {
   return x instanceof Tensor ? x.data : x;
+}
+
+/** One part of a batch split: a program and where its inputs and outputs go. */
+export interface RunPart {
+  program: Program;
+  inputs: ArrayBufferView[];
+  inputOffsets: number[];
+  outputs: ArrayBufferView[];
+  outputOffsets: number[];
 }
 
 export class Program {
@@ -68,6 +77,20 @@ export class Program {
     this.sealed = true;
     // A trailing argument counts: pass it only when set.
     return singleThread ? this.handle.run(inputs, inputOffsets, outputs, outputOffsets, true) : this.handle.run(inputs, inputOffsets, outputs, outputOffsets);
+  }
+
+  /**
+   * Runs the parts of one batch together, one thread each, with a single
+   * hand-off off the event loop (async) or on the calling thread (sync).
+   */
+  static runParts(parts: RunPart[], async: true): Promise<void>;
+  static runParts(parts: RunPart[], async: false): void;
+  static runParts(parts: RunPart[], async: boolean): Promise<void> | void {
+    const native_parts = parts.map((p): NativeRunPart => {
+      p.program.sealed = true;
+      return [p.program.handle, p.inputs, p.inputOffsets, p.outputs, p.outputOffsets];
+    });
+    return async ? native.Program.runParts(native_parts, true) : native.Program.runParts(native_parts, false);
   }
 
   /** @internal the native handle to pass as an op binding's last argument. */

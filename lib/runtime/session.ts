@@ -12,6 +12,7 @@ import { describeNode, Graph, ValueInfo } from '../graph/ir';
 import { importModel } from '../graph/import';
 import { optimize, PassReport } from '../graph/passes';
 import { native } from '../native';
+import { Program, RunPart } from '../ops/program';
 import { arrayClass, DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { batchIndependent } from './batch-split';
@@ -37,8 +38,8 @@ export interface SessionOptions {
    */
   outputs?: string[];
   /**
-   * With several threads, `run` splits a batch into one part per thread (each
-   * part single-threaded, all at once) when the model keeps batch items apart
+   * With several threads, `run` and `runSync` split a batch into one part per
+   * thread (each part single-threaded, all at once) when the model keeps batch items apart
    * (axis 0 of every input free, only ops that treat items independently):
    * small layers split badly inside one kernel call. Default true; the result
    * is the same either way.
@@ -144,10 +145,21 @@ export class Session {
   }
 
   /**
-   * The batch split into one part per thread, each run single-threaded and all
-   * at once, the outputs written into place; undefined when it does not apply.
+   * The batch split into one part per thread, each part run single-threaded and
+   * all at once, the outputs written into place; undefined when it does not apply.
    */
   private splitRun(feeds: Feeds): Promise<Results> | undefined {
+    const split = this.splitParts(feeds);
+    return split && Program.runParts(split.parts, true).then(() => split.results);
+  }
+
+  private splitRunSync(feeds: Feeds): Results | undefined {
+    const split = this.splitParts(feeds);
+    if (split) Program.runParts(split.parts, false);
+    return split?.results;
+  }
+
+  private splitParts(feeds: Feeds): { parts: RunPart[]; results: Results } | undefined {
     if (!this.splittable || feeds === null || typeof feeds !== 'object') return undefined;
     const threads = native.getThreads();
     if (threads < 2) return undefined;
@@ -157,8 +169,8 @@ export class Session {
     const inputs = this.inputNames.map((n) => feeds[n]);
     // 'bit' tensors pack their last axis into words: a part is not a plain subarray.
     if (batch < 2 || inputs.some((t) => !(t instanceof Tensor) || t.dtype === 'bit' || t.shape.length === 0 || t.shape[0] !== batch)) return undefined;
-    const parts = Math.min(threads, batch);
-    const sizes = Array.from({ length: parts }, (_, i) => Math.floor(batch / parts) + (i < batch % parts ? 1 : 0));
+    const count = Math.min(threads, batch);
+    const sizes = Array.from({ length: count }, (_, i) => Math.floor(batch / count) + (i < batch % count ? 1 : 0));
     // Plan each part (validating the feeds as a whole run would); give up unless
     // every output is computed (not constant) and carries the part on axis 0.
     let start = 0;
@@ -180,18 +192,23 @@ export class Session {
       const shape = [batch, ...o.shape.slice(1)];
       results[o.name] = new Tensor(o.dtype, new (arrayClass(o.dtype))(shape.reduce((a, c) => a * c, 1)) as never, shape);
     }
-    const runs = planned.map((r) => {
-      const arrays = r.plan.outputs.map((o) => {
+    const parts = planned.map((r): RunPart => ({
+      program: r.plan.program,
+      inputs: r.inputs,
+      inputOffsets: r.plan.inputOffsets,
+      outputs: r.plan.outputs.map((o) => {
         const full = results[o.name].data as Float32Array, per = full.length / batch;
         return full.subarray(r.start * per, (r.start + r.b) * per);
-      });
-      return r.plan.program.run(r.inputs, r.plan.inputOffsets, arrays, r.plan.outputs.map((o) => o.offset), true);
-    });
-    return Promise.all(runs).then(() => results);
+      }),
+      outputOffsets: r.plan.outputs.map((o) => o.offset),
+    }));
+    return { parts, results };
   }
 
   /** Runs the model on the calling thread. */
   runSync(feeds: Feeds): Results {
+    const split = this.splitRunSync(feeds);
+    if (split) return split;
     const { plan, inputs, outputs, results } = this.prepare(feeds);
     plan.program.runSync(inputs, plan.inputOffsets, outputs.arrays, outputs.offsets);
     return results;
@@ -211,7 +228,11 @@ export class Session {
     const { plan } = this.prepare(feeds);
     plan.program.setProfiling(true);
     try {
-      for (let i = 0; i < runs; i++) this.runSync(feeds);
+      // The whole batch as one program (no split), so that every step is timed.
+      for (let i = 0; i < runs; i++) {
+        const { inputs, outputs } = this.prepare(feeds);
+        plan.program.runSync(inputs, plan.inputOffsets, outputs.arrays, outputs.offsets);
+      }
       const steps = plan.program.profile();
       const total = steps.reduce((a, s) => a + s.seconds, 0) || 1;
       // label: the kernel; step: the node (or inserted layout change) it runs.

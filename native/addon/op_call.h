@@ -68,6 +68,7 @@ class ProgramHandle : public Napi::ObjectWrap<ProgramHandle> {
   static bool Is(const Napi::Value& v);
 
   lowbit::Program& program() { return *program_; }
+  const std::shared_ptr<lowbit::Program>& shared() const { return program_; }
   void keep(const Napi::Object& object);
 
  private:
@@ -75,6 +76,7 @@ class ProgramHandle : public Napi::ObjectWrap<ProgramHandle> {
   Napi::Value SetArenaBytes(const Napi::CallbackInfo& info);
   Napi::Value RunSync(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
+  static Napi::Value RunParts(const Napi::CallbackInfo& info);
   Napi::Value Labels(const Napi::CallbackInfo& info);
   Napi::Value SetProfiling(const Napi::CallbackInfo& info);
   Napi::Value Profile(const Napi::CallbackInfo& info);

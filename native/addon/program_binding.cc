@@ -1,6 +1,7 @@
 // Program: the planned graph (lowbit/program.h) and the OpCall helper that lets
 // every op binding either run now or record itself into a program.
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,7 @@ Napi::Function ProgramHandle::Define(Napi::Env env) {
       InstanceMethod("runSync", &ProgramHandle::RunSync),
       InstanceMethod("run", &ProgramHandle::Run),
       InstanceMethod("labels", &ProgramHandle::Labels),
+      StaticMethod("runParts", &ProgramHandle::RunParts),
       InstanceMethod("setProfiling", &ProgramHandle::SetProfiling),
       InstanceMethod("profile", &ProgramHandle::Profile),
       InstanceAccessor("stepCount", &ProgramHandle::GetStepCount, nullptr),
@@ -164,19 +166,20 @@ struct Binding {
 };
 
 // Reads [typedArrays], [offsets] and checks each range against the arena.
-std::vector<Binding> bindings(const Args& args, size_t i, const char* what, size_t arena_bytes) {
-  if (!args[i].IsArray() || !args[i + 1].IsArray()) {
-    args.fail(kArg, std::string(what) + " and their offsets must be arrays");
+std::vector<Binding> bindings(const Args& args, Napi::Value array_list, Napi::Value offset_list, const std::string& what,
+                              size_t arena_bytes) {
+  if (!array_list.IsArray() || !offset_list.IsArray()) {
+    args.fail(kArg, what + " and their offsets must be arrays");
   }
-  Napi::Array arrays = args[i].As<Napi::Array>(), offsets = args[i + 1].As<Napi::Array>();
+  Napi::Array arrays = array_list.As<Napi::Array>(), offsets = offset_list.As<Napi::Array>();
   if (arrays.Length() != offsets.Length()) {
-    args.fail(kShape, std::string(what) + ": " + std::to_string(arrays.Length()) + " arrays but " +
+    args.fail(kShape, what + ": " + std::to_string(arrays.Length()) + " arrays but " +
                           std::to_string(offsets.Length()) + " offsets");
   }
   std::vector<Binding> out(arrays.Length());
   for (uint32_t k = 0; k < arrays.Length(); ++k) {
     Napi::Value a = arrays.Get(k), o = offsets.Get(k);
-    const std::string name = std::string(what) + "[" + std::to_string(k) + "]";
+    const std::string name = what + "[" + std::to_string(k) + "]";
     if (!a.IsTypedArray()) args.fail(kArg, name + " must be a typed array");
     if (!o.IsNumber()) args.fail(kArg, name + ": its offset must be a number");
     Napi::TypedArray arr = a.As<Napi::TypedArray>();
@@ -184,7 +187,9 @@ std::vector<Binding> bindings(const Args& args, size_t i, const char* what, size
     const size_t bytes = arr.ByteLength();
     if (!(off >= 0) || off != static_cast<double>(static_cast<size_t>(off)) || static_cast<size_t>(off) > arena_bytes ||
         bytes > arena_bytes - static_cast<size_t>(off)) {
-      args.fail(kShape, name + " (" + std::to_string(bytes) + " bytes at offset " + std::to_string(off) +
+      std::ostringstream at;
+      at << off;  // as given: 60, not 60.000000
+      args.fail(kShape, name + " (" + std::to_string(bytes) + " bytes at offset " + at.str() +
                             ") does not fit the arena of " + std::to_string(arena_bytes) + " bytes");
     }
     auto* base = static_cast<uint8_t*>(arr.ArrayBuffer().Data());
@@ -244,6 +249,78 @@ class RunWorker : public Napi::AsyncWorker {
   Napi::ObjectReference keep_outputs_;
 };
 
+// One part of a batch split: its program, a private arena, and where its inputs
+// and outputs live.
+struct Part {
+  std::shared_ptr<lowbit::Program> program;
+  std::unique_ptr<lowbit::AlignedBuffer> arena;
+  std::vector<Binding> in, out;
+};
+
+// Reads runParts' list of [program, inputs, inputOffsets, outputs, outputOffsets].
+std::vector<Part> read_parts(const Args& args) {
+  if (!args[0].IsArray()) args.fail(kArg, "parts must be an array of [program, inputs, inputOffsets, outputs, outputOffsets]");
+  Napi::Array list = args[0].As<Napi::Array>();
+  std::vector<Part> parts(list.Length());
+  for (uint32_t k = 0; k < list.Length(); ++k) {
+    const std::string name = "parts[" + std::to_string(k) + "]";
+    Napi::Value v = list.Get(k);
+    if (!v.IsArray() || v.As<Napi::Array>().Length() != 5) {
+      args.fail(kArg, name + " must be [program, inputs, inputOffsets, outputs, outputOffsets]");
+    }
+    Napi::Array part = v.As<Napi::Array>();
+    if (!ProgramHandle::Is(part.Get(0u))) args.fail(kArg, name + "[0] must be a Program");
+    parts[k].program = ProgramHandle::Unwrap(part.Get(0u).As<Napi::Object>())->shared();
+    const size_t arena_bytes = parts[k].program->arena_bytes();
+    parts[k].in = bindings(args, part.Get(1u), part.Get(2u), name + " inputs", arena_bytes);
+    parts[k].out = bindings(args, part.Get(3u), part.Get(4u), name + " outputs", arena_bytes);
+  }
+  return parts;
+}
+
+// Runs every part at once, one thread each (the caller is one of them), each
+// part's kernels kept on its own thread. Inputs are already in the arenas.
+void run_parts(std::vector<Part>& parts) {
+  lowbit::default_thread_pool().parallel_for(parts.size(), [&](size_t k) {
+    lowbit::InlineScope inline_kernels;
+    Part& p = parts[k];
+    p.program->run(static_cast<uint8_t*>(p.arena->data()));
+    copy_out(p.out, static_cast<const uint8_t*>(p.arena->data()));
+  });
+}
+
+void release(std::vector<Part>& parts) {
+  for (Part& p : parts) p.program->release_arena(std::move(p.arena));
+}
+
+// runParts on a libuv worker: one hand-off for the whole batch, the parts spread
+// over the thread pool from there. Outputs are written before the promise
+// settles; the output arrays are kept alive until then.
+class PartsWorker : public Napi::AsyncWorker {
+ public:
+  PartsWorker(Napi::Env env, std::vector<Part> parts, Napi::Array list)
+      : Napi::AsyncWorker(env, "lowbit.runParts"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        parts_(std::move(parts)),
+        keep_parts_(Napi::Persistent(list.As<Napi::Object>())) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override { run_parts(parts_); }
+  void OnOK() override {
+    release(parts_);
+    deferred_.Resolve(Env().Undefined());
+  }
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(make_error(Env(), kInternal, "run failed: " + e.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<Part> parts_;
+  Napi::ObjectReference keep_parts_;
+};
+
 // Below this many operations a run is cheaper than a thread hop: run it inline.
 constexpr double kInlineCost = 2.0e5;
 
@@ -253,8 +330,8 @@ constexpr double kInlineCost = 2.0e5;
 Napi::Value ProgramHandle::RunSync(const Napi::CallbackInfo& info) {
   Args args(info, "Program.runSync", 4);
   const lowbit::Program& p = *program_;
-  std::vector<Binding> in = bindings(args, 0, "inputs", p.arena_bytes());
-  std::vector<Binding> out = bindings(args, 2, "outputs", p.arena_bytes());
+  std::vector<Binding> in = bindings(args, args[0], args[1], "inputs", p.arena_bytes());
+  std::vector<Binding> out = bindings(args, args[2], args[3], "outputs", p.arena_bytes());
   std::unique_ptr<lowbit::AlignedBuffer> arena = p.acquire_arena();
   auto* base = static_cast<uint8_t*>(arena->data());
   copy_in(in, base);
@@ -271,8 +348,8 @@ Napi::Value ProgramHandle::Run(const Napi::CallbackInfo& info) {
   Args args(info, "Program.run", info.Length() == 5 ? 5 : 4);
   const bool single_thread = info.Length() == 5 && args.boolean(4, "singleThread");
   Napi::Env env = info.Env();
-  std::vector<Binding> in = bindings(args, 0, "inputs", program_->arena_bytes());
-  std::vector<Binding> out = bindings(args, 2, "outputs", program_->arena_bytes());
+  std::vector<Binding> in = bindings(args, args[0], args[1], "inputs", program_->arena_bytes());
+  std::vector<Binding> out = bindings(args, args[2], args[3], "outputs", program_->arena_bytes());
   std::unique_ptr<lowbit::AlignedBuffer> arena = program_->acquire_arena();
   auto* base = static_cast<uint8_t*>(arena->data());
   copy_in(in, base);
@@ -285,6 +362,28 @@ Napi::Value ProgramHandle::Run(const Napi::CallbackInfo& info) {
     return done.Promise();
   }
   auto* worker = new RunWorker(env, program_, std::move(arena), std::move(out), args[2].As<Napi::Array>(), single_thread);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+// Program.runParts(parts, async): the parts of one batch, run together, one
+// thread each. Inputs are copied in before it returns (the caller may reuse
+// its arrays at once). async: returns a Promise and runs off the event loop.
+Napi::Value ProgramHandle::RunParts(const Napi::CallbackInfo& info) {
+  Args args(info, "Program.runParts", 2);
+  const bool async = args.boolean(1, "async");
+  std::vector<Part> parts = read_parts(args);
+  for (Part& p : parts) {
+    p.arena = p.program->acquire_arena();
+    copy_in(p.in, static_cast<uint8_t*>(p.arena->data()));
+  }
+  if (!async) {
+    run_parts(parts);
+    release(parts);
+    return info.Env().Undefined();
+  }
+  auto* worker = new PartsWorker(info.Env(), std::move(parts), args[0].As<Napi::Array>());
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
