@@ -279,11 +279,13 @@ std::vector<Part> read_parts(const Args& args) {
 }
 
 // Runs every part at once, one thread each (the caller is one of them), each
-// part's kernels kept on its own thread. Inputs are already in the arenas.
-void run_parts(std::vector<Part>& parts) {
+// part's kernels kept on its own thread. copy_inputs: each thread copies its
+// part's inputs in first (else they are in the arenas already).
+void run_parts(std::vector<Part>& parts, bool copy_inputs) {
   lowbit::default_thread_pool().parallel_for(parts.size(), [&](size_t k) {
     lowbit::InlineScope inline_kernels;
     Part& p = parts[k];
+    if (copy_inputs) copy_in(p.in, static_cast<uint8_t*>(p.arena->data()));
     p.program->run(static_cast<uint8_t*>(p.arena->data()));
     copy_out(p.out, static_cast<const uint8_t*>(p.arena->data()));
   });
@@ -306,7 +308,7 @@ class PartsWorker : public Napi::AsyncWorker {
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
-  void Execute() override { run_parts(parts_); }
+  void Execute() override { run_parts(parts_, false); }
   void OnOK() override {
     release(parts_);
     deferred_.Resolve(Env().Undefined());
@@ -374,15 +376,14 @@ Napi::Value ProgramHandle::RunParts(const Napi::CallbackInfo& info) {
   Args args(info, "Program.runParts", 2);
   const bool async = args.boolean(1, "async");
   std::vector<Part> parts = read_parts(args);
-  for (Part& p : parts) {
-    p.arena = p.program->acquire_arena();
-    copy_in(p.in, static_cast<uint8_t*>(p.arena->data()));
-  }
+  for (Part& p : parts) p.arena = p.program->acquire_arena();
   if (!async) {
-    run_parts(parts);
+    // The caller waits: the parts' threads copy their own inputs, side by side.
+    run_parts(parts, true);
     release(parts);
     return info.Env().Undefined();
   }
+  for (Part& p : parts) copy_in(p.in, static_cast<uint8_t*>(p.arena->data()));
   auto* worker = new PartsWorker(info.Env(), std::move(parts), args[0].As<Napi::Array>());
   Napi::Promise promise = worker->promise();
   worker->Queue();
