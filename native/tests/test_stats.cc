@@ -401,13 +401,13 @@ TEST(stats_sampled_tail_edge_is_exact) {
 }
 
 TEST(stats_abs_at_least_every_length) {
-  // The tail copy takes two vectors a step: every length 0..100 (odd tails of
-  // one and two vectors, and the single-vector step between), a few around a
-  // kernel chunk and one large; cutoffs that pass no lane, some lanes, one
-  // vector of a pair, or every lane; a canary past out[n) must stay untouched.
+  // The tail copy takes two vectors a step, then one: every length 0..100, a
+  // few around 8 and 16 vectors and a kernel chunk, one large; cutoffs that pass
+  // no lane, some lanes, lanes in one vector of a pair, or every lane; a canary
+  // past out[n) must stay untouched.
   std::vector<size_t> lengths;
   for (size_t n = 0; n <= 100; ++n) lengths.push_back(n);
-  for (size_t n : {size_t{4095}, size_t{4096}, size_t{4097}, size_t{4111}, size_t{65557}}) lengths.push_back(n);
+  for (size_t n : {127, 128, 129, 143, 144, 160, 255, 256, 300, 4095, 4096, 4097, 4111, 65557}) lengths.push_back(n);
   for (Isa isa : isas_under_test()) {
     const StatsPath& path = stats_path(isa);
     for (size_t n : lengths) {
