@@ -52,6 +52,18 @@ export interface NativeSlot {
   readonly ref: number;
 }
 
+/**
+ * An |x| histogram state [lo, hi, width, counts[bins]] in native memory: the
+ * absHistogramAdd steps that name it update it in place at every run.
+ */
+export interface NativeAbsHistogramState {
+  readonly bins: number;
+  /** Copies the state into out (3 + bins doubles). */
+  read(out: Float64Array): void;
+  /** Replaces the state with from (3 + bins doubles; from[2], the width, 0 or positive and finite). */
+  write(from: Float64Array): void;
+}
+
 /** A planned graph: steps recorded by op bindings, run as one native call. */
 export interface NativeProgram {
   addConstant(data: ArrayBufferView): number;
@@ -383,7 +395,9 @@ export interface Binding {
                      scales: Float32Array, zeroPoints: readonly number[], outRange: readonly number[], program?: NativeProgram): void;
   /** Calibration statistics (native/include/lowbit/stats.h): out = [min, max] of x, NaN ignored. */
   minMax(x: Operand<Float32Array>, count: number, out: Operand<Float32Array>, program?: NativeProgram): void;
-  /** One batch into a growing |x| histogram; state [lo, hi, width, counts...] (a uint8 slot of its bytes when recording); sample: large buffers count their tail from every value and their bulk from one block in `sample` (1: every value). */
-  absHistogramAdd(x: Operand<Float32Array>, count: number, state: Float64Array | NativeSlot, bins: number, sample: number,
-                  program?: NativeProgram): void;
+  /** One batch into a growing |x| histogram; state [lo, hi, width, counts...] (a uint8 slot of its bytes when recording, or an AbsHistogramState updated in place); sample: large buffers count their tail from every value and their bulk from one block in `sample` (1: every value). */
+  absHistogramAdd(x: Operand<Float32Array>, count: number, state: Float64Array | NativeSlot | NativeAbsHistogramState, bins: number,
+                  sample: number, program?: NativeProgram): void;
+  /** A fresh |x| histogram state ([+inf, -inf, 0, zeros]) in native memory. */
+  AbsHistogramState: new (bins: number) => NativeAbsHistogramState;
 }

@@ -9,7 +9,7 @@ import { exportModel } from '../lib/graph/export';
 import { importModel, importModelFile } from '../lib/graph/import';
 import { foldBatchNorm, matchHardSwish, removeDeadNodes } from '../lib/graph/passes';
 import { upgradeOpset } from '../lib/graph/upgrade';
-import { absHistogramAdd, absHistogramAddInto, absHistogramState, ABS_HISTOGRAM_SAMPLE_FROM, minMax, minMaxInto } from '../lib/ops/stats';
+import { AbsHistogramBuffer, absHistogramAdd, absHistogramAddInto, absHistogramState, ABS_HISTOGRAM_SAMPLE_FROM, minMax, minMaxInto } from '../lib/ops/stats';
 import { Program } from '../lib/ops/program';
 import { batchOf, renderTextLines } from '../lib/quant/data/textlines';
 import { quantizeStaticDetailed } from '../lib/quant/static';
@@ -323,6 +323,37 @@ describe('observers', () => {
     assert.notDeepEqual(s2, exact);
   });
 
+  it('a native histogram state: steps of two Programs update it in place, run after run, as immediate adds would', () => {
+    // Two programs over different buffer lengths (a calibration run's plans for two batch
+    // shapes) share one state; read() after each run equals the same adds done now.
+    const small = awkwardBatches(9)[0];
+    const big = new Float32Array(ABS_HISTOGRAM_SAMPLE_FROM + 1000).map((_, i) => Math.sin(i) * (3 + (i % 7)));
+    const buffer = new AbsHistogramBuffer(61);
+    const programs = [small, big].map((x) => {
+      const p = new Program(x.byteLength);
+      absHistogramAddInto({ dtype: 'float32', shape: [x.length], ref: 0 }, buffer, 61, p, 8);
+      return { p, x };
+    });
+    const want = absHistogramState(61), got = absHistogramState(61);
+    buffer.read(got);
+    assert.deepEqual(got, want);
+    for (const k of [0, 1, 1, 0, 1]) {
+      const { p, x } = programs[k];
+      p.runSync([x], [0], [], []);
+      absHistogramAdd(x, want, 61, 8);
+      buffer.read(got);
+      assert.deepEqual(got, want);
+    }
+    // Immediate adds into it, and write() replacing it.
+    absHistogramAddInto(new Tensor('float32', big, [big.length]), buffer, 61, undefined, 8);
+    absHistogramAdd(big, want, 61, 8);
+    buffer.read(got);
+    assert.deepEqual(got, want);
+    buffer.write(absHistogramState(61));
+    buffer.read(got);
+    assert.deepEqual(got, absHistogramState(61));
+  });
+
   it('statistics ops reject bad arguments with LowbitErrors', () => {
     const isErr = (code: string) => (e: unknown) => e instanceof LowbitError && e.code === code;
     assert.throws(() => absHistogramState(0), isErr('E_RANGE'));
@@ -334,6 +365,12 @@ describe('observers', () => {
       assert.throws(() => absHistogramAdd(new Float32Array(4), absHistogramState(8), 8, sample), (e: unknown) => isErr('E_RANGE')(e) && /sample/.test((e as Error).message));
     }
     assert.throws(() => new AbsHistogram(8, 0), isErr('E_RANGE'));
+    assert.throws(() => new AbsHistogramBuffer(0), isErr('E_RANGE'));
+    const buffer = new AbsHistogramBuffer(8);
+    assert.throws(() => absHistogramAddInto(new Tensor('float32', new Float32Array(4), [4]), buffer, 9), isErr('E_SHAPE'));
+    assert.throws(() => buffer.read(new Float64Array(10)), isErr('E_SHAPE'));
+    assert.throws(() => buffer.write(new Float32Array(11) as unknown as Float64Array), isErr('E_SHAPE'));
+    assert.throws(() => buffer.write(bad), (e: unknown) => isErr('E_RANGE')(e) && /width/.test((e as Error).message));
     assert.throws(() => makeObserver('mse', { histogramSample: -1 }), isErr('E_RANGE'));
     assert.throws(() => minMaxInto(new Tensor('int32', new Int32Array(2), [2]), new Tensor('float32', new Float32Array(2), [2])), isErr('E_DTYPE'));
     assert.throws(() => minMaxInto(new Tensor('float32', new Float32Array(2), [2]), new Tensor('float32', new Float32Array(3), [3])), isErr('E_SHAPE'));
@@ -362,8 +399,9 @@ describe('calibration inside the fp32 run', () => {
 
   it('chooses the ranges that observing every activation of a Session run chooses', async function () {
     this.timeout(300000);
-    const lines = renderTextLines(8, { seed: 3 });
-    const calibration = [0, 1].map((i) => ({ x: new Tensor('float32', batchOf(lines.slice(4 * i, 4 * i + 4)), [4, 3, 48, 192]) }));
+    // Two batch shapes (two plans, one native histogram state per activation across them).
+    const lines = renderTextLines(7, { seed: 3 });
+    const calibration = [lines.slice(0, 4), lines.slice(4)].map((p) => ({ x: new Tensor('float32', batchOf(p), [p.length, 3, 48, 192]) }));
     // The graph calibrate() sees, run the way it used to be: every activation an extra output.
     const g = importModelFile(defaultModelPath());
     foldBatchNorm(g);

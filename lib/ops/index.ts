@@ -60,4 +60,4 @@ export {
 export type { SliceOptions, PadOptions, PadMode, ResizeOptions, ResizeMode, CoordinateTransformationMode, NearestMode } from './layout';
 export { packInt4Weights, PackedInt4, int4GemmInto, int4Gemm, int4KernelPath, quantizeInt4 } from './int4';
 export type { Int4Layout, Int4BlockSize, OnnxInt4Bytes, PackInt4Options, Int4Activation, Int4GemmOptions, QuantizeInt4Options, Int4Quantized } from './int4';
-export { minMax, minMaxInto, absHistogramState, absHistogramAdd, absHistogramAddInto, ABS_HISTOGRAM_HEADER, ABS_HISTOGRAM_MAX_BINS, ABS_HISTOGRAM_MAX_SAMPLE, ABS_HISTOGRAM_SAMPLE_FROM } from './stats';
+export { minMax, minMaxInto, absHistogramState, absHistogramAdd, absHistogramAddInto, AbsHistogramBuffer, ABS_HISTOGRAM_HEADER, ABS_HISTOGRAM_MAX_BINS, ABS_HISTOGRAM_MAX_SAMPLE, ABS_HISTOGRAM_SAMPLE_FROM } from './stats';

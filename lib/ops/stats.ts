@@ -14,7 +14,10 @@
 //    `sample` times; extremes still come from every value (stats.h).
 // Both run now on Tensors or record a step into a Program on Slots, so a
 // calibration run can collect them next to the step that made each activation.
+// A histogram state may also live in native memory (AbsHistogramBuffer): the
+// recorded steps then update it in place at every run, with no copy in or out.
 import { fail } from '../errors';
+import type { NativeAbsHistogramState } from '../../binding';
 import { native } from '../native';
 import { Tensor } from '../tensor/tensor';
 import { expectOut, invoke, native_, operandInfo } from './operand';
@@ -58,6 +61,37 @@ export function checkSample(sample: unknown, op: string): number {
   return sample;
 }
 
+/**
+ * An |x| histogram state (absHistogramState's layout) in native memory. Steps
+ * recorded with it update it in place at every run of their Program, however
+ * many Programs name it: a calibration run keeps one per activation across
+ * batches and batch shapes, and reads it back only when ranges are asked for.
+ * Reads and writes wait for a step that is updating it.
+ */
+export class AbsHistogramBuffer {
+  /** @internal */
+  readonly handle: NativeAbsHistogramState;
+  constructor(readonly bins: number) {
+    this.handle = new native.AbsHistogramState(checkBins(bins, 'AbsHistogramBuffer'));
+  }
+  /** Copies the state into `out` (3 + bins elements). */
+  read(out: Float64Array): void {
+    this.checkLength(out, 'read');
+    this.handle.read(out);
+  }
+  /** Replaces the state with `from` (3 + bins elements; from[2], the width, 0 or positive and finite). */
+  write(from: Float64Array): void {
+    this.checkLength(from, 'write');
+    this.handle.write(from);
+  }
+  private checkLength(a: unknown, op: string): void {
+    const words = ABS_HISTOGRAM_HEADER + this.bins;
+    if (!(a instanceof Float64Array) || a.length !== words) {
+      fail('E_SHAPE', `AbsHistogramBuffer.${op}: expected a Float64Array of ${words} elements (3 + bins), got ${a instanceof Float64Array ? a.length : typeof a}`);
+    }
+  }
+}
+
 /** A fresh |x| histogram state: lo = Infinity, hi = -Infinity, width 0 (no data yet), zero counts. */
 export function absHistogramState(bins: number): Float64Array {
   const s = new Float64Array(ABS_HISTOGRAM_HEADER + checkBins(bins, 'absHistogramState'));
@@ -75,7 +109,8 @@ export function absHistogramState(bins: number): Float64Array {
  *
  * state: the Float64Array from absHistogramState() when running now; when
  * recording, a uint8 Slot of its bytes (8 * (3 + bins)), which the caller copies
- * into the run and back out.
+ * into the run and back out; or, either way, an AbsHistogramBuffer, updated in
+ * place (at every run of the program when recording).
  *
  * sample (default 1: every value): a buffer of at least ABS_HISTOGRAM_SAMPLE_FROM
  * values, once the histogram has counts, is counted in two parts. Its tail (bins
@@ -85,12 +120,17 @@ export function absHistogramState(bins: number): Float64Array {
  * binned, and its values count `sample` times. The extremes, and so the width
  * and lo/hi, still come from every value.
  */
-export function absHistogramAddInto(x: Operand, state: Float64Array | Slot, bins: number, program?: Program, sample = 1): void {
+export function absHistogramAddInto(x: Operand, state: Float64Array | Slot | AbsHistogramBuffer, bins: number, program?: Program, sample = 1): void {
   const op = 'absHistogramAdd';
   const xi = operandInfo(x, op, 'x', ['float32']);
   checkBins(bins, op);
   checkSample(sample, op);
   const words = ABS_HISTOGRAM_HEADER + bins;
+  if (state instanceof AbsHistogramBuffer) {
+    if (state.bins !== bins) fail('E_SHAPE', `${op}: the state holds ${state.bins} bins, not ${bins}`);
+    invoke(native.absHistogramAdd, [native_(x), xi.size, state.handle, bins, sample], program);
+    return;
+  }
   if (state instanceof Float64Array) {
     if (state.length !== words) fail('E_SHAPE', `${op}: state must have ${words} elements (3 + bins), got ${state.length}`);
   } else if (isSlot(state)) {

@@ -8,30 +8,28 @@
 // them out to fresh arrays every batch: for a small CNN, ~10x the cost of the
 // inference itself. Statistics do not depend on element order, so they are taken
 // in whatever layout the runtime keeps a value, and only a few bytes per
-// activation (min/max) or its histogram state leave the run.
+// activation (min/max) leave the run; histogram states stay in native memory
+// (AbsHistogramBuffer) that the steps of every run and every plan update in
+// place, and are copied into the observers once, by collect().
 import { fail } from '../errors';
 import { describeNode, Graph } from '../graph/ir';
 import { optimize } from '../graph/passes';
-import { absHistogramAddInto, minMaxInto } from '../ops/stats';
-import type { Slot } from '../ops/program';
+import { AbsHistogramBuffer, absHistogramAddInto, minMaxInto } from '../ops/stats';
 import { handlerFor } from '../runtime/handlers';
 import { Plan, Planner } from '../runtime/planner';
 import type { Feeds } from '../runtime/session';
-import type { RtValue } from '../runtime/value';
 import { Tensor } from '../tensor/tensor';
 import { ExtremesObserver, HistogramObserver, isExtremesObserver, Observer } from './observers';
 
 /** Where one observer's batch statistics come from. */
 type Sink =
   | { kind: 'extremes'; observer: ExtremesObserver; out: Float32Array }
-  | { kind: 'histogram'; observer: HistogramObserver }
   | { kind: 'values'; observer: Observer; out: Float32Array }
   | { kind: 'constant'; observer: Observer; data: Float32Array };
 
 interface CalibrationPlan {
   plan: Plan;
   sinks: Sink[];
-  inputArrays: ArrayBufferView[];
   outputArrays: ArrayBufferView[];
 }
 
@@ -41,6 +39,8 @@ export class CalibrationRun {
   private readonly cache = new Map<string, unknown>();
   private readonly plans = new Map<string, CalibrationPlan>();
   private readonly inputNames: string[];
+  /** Each histogram observer's state, kept natively across batches and plans. */
+  private readonly histograms = new Map<HistogramObserver, AbsHistogramBuffer>();
 
   /** graph: a copy this run may change (passes run on it). */
   constructor(private readonly graph: Graph, private readonly observers: Map<string, Observer>) {
@@ -55,19 +55,40 @@ export class CalibrationRun {
       if (!handlerFor(n)) fail('E_UNSUPPORTED_OP', `${describeNode(n)} is not supported by lowbit${n.domain ? '' : ` (opset ${graph.opset})`}`);
     }
     this.inputNames = graph.inputs.map((i) => i.name);
+    for (const o of observers.values()) {
+      if (!(o instanceof HistogramObserver) || this.histograms.has(o)) continue;
+      const buffer = new AbsHistogramBuffer(o.histogram.bins);
+      buffer.write(o.histogram.state);
+      this.histograms.set(o, buffer);
+    }
+  }
+
+  /**
+   * Copies the histogram states kept natively into their observers' own
+   * arrays: call it after the last batch, before asking histogram observers
+   * for ranges (min-max observers are up to date after every run).
+   */
+  collect(): void {
+    for (const [o, buffer] of this.histograms) buffer.read(o.histogram.state);
   }
 
   /** Runs one batch and hands its statistics to the observers. */
   async run(feeds: Feeds): Promise<void> {
     const c = this.planFor(this.check(feeds));
-    const inputs = [...this.graph.inputs.map((i) => feeds[i.name].data as ArrayBufferView), ...c.inputArrays];
-    await c.plan.program.run(inputs, c.plan.inputs.map((i) => i.offset), c.outputArrays, c.plan.outputs.map((o) => o.offset));
+    const inputs = this.graph.inputs.map((i) => feeds[i.name].data as ArrayBufferView);
+    await c.plan.program.run(inputs, c.plan.inputOffsets, c.outputArrays, c.plan.outputs.map((o) => o.offset));
     for (const s of c.sinks) {
       if (s.kind === 'extremes') s.observer.observeExtremes(s.out[0], s.out[1]);
       else if (s.kind === 'values') s.observer.observe(s.out);
-      else if (s.kind === 'constant') s.observer.observe(s.data);
-      // 'histogram': the state came back into the observer's own array.
+      else this.observeConstant(s.observer, s.data);
     }
+  }
+
+  private observeConstant(observer: Observer, data: Float32Array): void {
+    const buffer = observer instanceof HistogramObserver ? this.histograms.get(observer) : undefined;
+    // A histogram observer's state is the native one until collect(): add to that (as observe() would to its own).
+    if (buffer) absHistogramAddInto(new Tensor('float32', data, [data.length]), buffer, buffer.bins, undefined, (observer as HistogramObserver).histogram.sample);
+    else observer.observe(data);
   }
 
   private check(feeds: Feeds): Record<string, readonly number[]> {
@@ -97,7 +118,6 @@ export class CalibrationRun {
     for (const [name, t] of g.constants) p.constant(name, t);
     for (const info of g.inputs) p.values.set(info.name, { name: info.name, dtype: info.dtype, shape: [...shapes[info.name]], layout: 'nchw' });
     const sinks: Sink[] = [];
-    const stateNames: string[] = [], stateArrays: ArrayBufferView[] = [];
     const outNames: string[] = [], outArrays: ArrayBufferView[] = [];
     const observe = (name: string) => {
       const observer = this.observers.get(name);
@@ -106,15 +126,8 @@ export class CalibrationRun {
       if (v.constant) {
         sinks.push({ kind: 'constant', observer, data: v.constant.data as Float32Array });
       } else if (observer instanceof HistogramObserver) {
-        const h = observer.histogram, state = new Uint8Array(h.state.buffer, h.state.byteOffset, h.state.byteLength);
-        const sv: RtValue = { name: `${name}#histogram`, dtype: 'uint8', shape: [state.length], layout: 'nchw' };
-        p.values.set(sv.name, sv);
-        p.step(`abs_histogram ${name}`, [v, sv], [sv], (ins, _outs, program) => absHistogramAddInto(ins[0], ins[1] as Slot, h.bins, program, h.sample));
-        stateNames.push(sv.name);
-        stateArrays.push(state);
-        outNames.push(sv.name);
-        outArrays.push(state);
-        sinks.push({ kind: 'histogram', observer });
+        const buffer = this.histograms.get(observer)!, sample = observer.histogram.sample;
+        p.step(`abs_histogram ${name}`, [v], [], (ins, _outs, program) => absHistogramAddInto(ins[0], buffer, buffer.bins, program, sample));
       } else if (isExtremesObserver(observer)) {
         const out = p.output(`${name}#minmax`, 'float32', [2]);
         p.step(`min_max ${name}`, [v], [out], (ins, outs, program) => minMaxInto(ins[0], outs[0], program));
@@ -135,8 +148,8 @@ export class CalibrationRun {
       p.planNode(node);
       for (const out of node.outputs) observe(out);
     }
-    const plan = p.finish([...this.inputNames, ...stateNames], outNames);
-    const c: CalibrationPlan = { plan, sinks, inputArrays: stateArrays, outputArrays: outArrays };
+    const plan = p.finish(this.inputNames, outNames);
+    const c: CalibrationPlan = { plan, sinks, outputArrays: outArrays };
     if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value as string);
     this.plans.set(key, c);
     return c;

@@ -136,6 +136,7 @@ async function calibrate(graph: Graph, activations: string[], o: StaticOptions):
     batches++;
     o.onProgress?.(batches);
   }
+  run.collect();
   if (batches === 0) fail('E_ARG', 'quantizeStatic: the calibration data is empty');
   return { observers, batches, ms: Date.now() - start };
 }

@@ -100,12 +100,38 @@ void combine_extremes(const float* x, size_t n, const std::vector<float>& los, c
   *hi = h;
 }
 
-// Per-piece kernel counts: pieces x kHistogramCopies x (bins + 1).
+// Per-piece kernel counts: pieces x kHistogramCopies x (bins + 1), in storage
+// the calling thread keeps between calls (up to kKeptCountWords). A calibration
+// run adds ~100 activations per batch, most of them small: allocating and
+// faulting in fresh counts (32 KB for 2048 bins) on every call cost more than
+// zeroing kept ones. Pool workers only write into their piece; a second
+// PieceCounts alive on the same thread gets its own allocation.
+constexpr size_t kKeptCountWords = size_t{1} << 18;
+
 struct PieceCounts {
   size_t pieces, stride;
-  std::vector<uint32_t> data;
-  PieceCounts(size_t p, uint32_t bins) : pieces(p), stride(size_t{bins} + 1), data(p * kHistogramCopies * stride, 0) {}
-  uint32_t* piece(size_t p) { return data.data() + p * kHistogramCopies * stride; }
+  uint32_t* data;
+  PieceCounts(size_t p, uint32_t bins) : pieces(p), stride(size_t{bins} + 1) {
+    thread_local std::vector<uint32_t> kept;
+    thread_local bool kept_in_use = false;
+    const size_t words = p * kHistogramCopies * stride;
+    if (!kept_in_use && words <= kKeptCountWords) {
+      kept_in_use = true;
+      in_use_ = &kept_in_use;
+      if (kept.size() < words) kept.resize(words);
+      data = kept.data();
+      std::fill(data, data + words, 0u);
+    } else {
+      own_.assign(words, 0u);
+      data = own_.data();
+    }
+  }
+  ~PieceCounts() {
+    if (in_use_ != nullptr) *in_use_ = false;
+  }
+  PieceCounts(const PieceCounts&) = delete;
+  PieceCounts& operator=(const PieceCounts&) = delete;
+  uint32_t* piece(size_t p) { return data + p * kHistogramCopies * stride; }
   // Integer counts: the order of these sums cannot change a result.
   // A piece's copies sum in uint32 first: a piece bins at most kStatsMaxKernelElements values.
   // Bins [from, to), each count times `weight` (exact in double: < 2^31 * 2^10).
@@ -113,12 +139,16 @@ struct PieceCounts {
     static_assert(kHistogramCopies == 4, "add_to sums four copies");
     to = std::min(to, bins);
     for (size_t p = 0; p < pieces; ++p) {
-      const uint32_t* c = data.data() + p * kHistogramCopies * stride;
+      const uint32_t* c = data + p * kHistogramCopies * stride;
       for (uint32_t b = from; b < to; ++b) {
         counts[b] += weight * (c[b] + c[stride + b] + c[2 * stride + b] + c[3 * stride + b]);
       }
     }
   }
+
+ private:
+  std::vector<uint32_t> own_;
+  bool* in_use_ = nullptr;
 };
 
 // The histogram of x with this width, and (when lo/hi are given) its extremes in the same pass.
@@ -138,6 +168,17 @@ void histogram_pass(const StatsPath& path, const float* x, size_t n, double widt
   if (lo != nullptr) combine_extremes(x, n, los, his, lo, hi);
 }
 
+// stats.h sampled_block, inline in the hot loop below.
+inline size_t pick_block(size_t group, uint32_t sample) {
+  // splitmix64's finalizer: neighbouring groups get unrelated picks.
+  uint64_t z = static_cast<uint64_t>(group) + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  // The top 32 bits scaled to [0, sample) by a multiply, not a division (per group of a hot loop).
+  return static_cast<size_t>(((z >> 32) * sample) >> 32);
+}
+
 // Groups per kernel call in a sampled pass: their picked blocks (at most 4096
 // values) are gathered on the stack and binned by one call, so every path bins
 // exactly the same values and the kernels stay the tested ones.
@@ -147,22 +188,37 @@ constexpr size_t kSampleChunkValues = kSampleChunkGroups * kSampleBlock;
 bool sampled(size_t n, uint32_t sample) { return sample > 1 && n >= kSampleFromElements; }
 
 // stats.h: the least bin T with counts[T..bins) <= kSampleTailShare of the
-// total; 0 when there are no counts (bin every value).
+// total; 0 when there are no counts (bin every value). Counts are integers
+// below 2^53, so any order of the sums gives the same totals: eight independent
+// running sums for the total, and the walk down from the top adds a block of
+// bins at once when the whole block fits (the tail of a histogram whose range
+// one outlier set is often hundreds of sparse bins long), else bin by bin.
 uint32_t tail_bin(const double* counts, uint32_t bins) {
-  // Four running sums, not one chain of dependent adds: counts are integers below
-  // 2^53, so the order of the sums cannot change the total.
-  double t4[4] = {0, 0, 0, 0};
+  double t8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   uint32_t b = 0;
-  for (; b + 4 <= bins; b += 4) {
-    for (int k = 0; k < 4; ++k) t4[k] += counts[b + k];
+  for (; b + 8 <= bins; b += 8) {
+    for (int k = 0; k < 8; ++k) t8[k] += counts[b + k];
   }
-  for (; b < bins; ++b) t4[0] += counts[b];
-  const double total = (t4[0] + t4[1]) + (t4[2] + t4[3]);
+  for (; b < bins; ++b) t8[0] += counts[b];
+  const double total = ((t8[0] + t8[1]) + (t8[2] + t8[3])) + ((t8[4] + t8[5]) + (t8[6] + t8[7]));
   if (total == 0) return 0;
   const double allowed = total * kSampleTailShare;
+  constexpr uint32_t kBlock = 16;
   double acc = 0;
   uint32_t t = bins;
-  while (t > 0 && acc + counts[t - 1] <= allowed) acc += counts[--t];
+  while (t > 0) {
+    const uint32_t start = t > kBlock ? t - kBlock : 0;
+    double s4[4] = {0, 0, 0, 0};
+    for (uint32_t k = start; k < t; ++k) s4[k & 3] += counts[k];
+    const double block = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+    if (acc + block <= allowed) {
+      acc += block;
+      t = start;
+      continue;
+    }
+    while (t > start && acc + counts[t - 1] <= allowed) acc += counts[--t];
+    break;
+  }
   return t;
 }
 
@@ -177,36 +233,40 @@ float tail_cutoff(uint32_t t, double inv_width) {
   return f;
 }
 
-// Groups [g0, g1) of a sampled buffer, a chunk at a time (while it is in
-// cache): the extremes of every value (when lo is given) and the values with
-// |v| >= cutoff appended to tail (when given), in one pass per chunk; then the
-// histogram of the chunk's picked blocks into bulk.
+// Groups [g0, g1) of a sampled buffer: the extremes of every value (when lo is
+// given) and the values with |v| >= cutoff appended to tail (when given), in
+// one pass; then the histogram of the picked blocks into bulk, a chunk of
+// groups per kernel call.
 void sampled_piece(const StatsPath& path, const float* x, size_t n, uint32_t sample, size_t g0, size_t g1,
                    double inv_width, uint32_t bins, uint32_t* bulk, std::vector<float>* tail, float cutoff, float* lo,
                    float* hi) {
   const size_t group = kSampleBlock * sample;
   float l = std::numeric_limits<float>::infinity(), h = -l;
   alignas(64) float picked[kSampleChunkValues];
+  // Every value's extremes and tail first, in one stream over the piece, then
+  // the picked blocks: alternating the two chunk by chunk broke the stream every
+  // few hundred KB, and in a model's run (data just written, out of L1) that
+  // pass took twice as long as min_max over the same values.
+  if (lo != nullptr || tail != nullptr) {
+    const size_t i1 = std::min(n, g1 * group);
+    for (size_t i = g0 * group; i < i1; i += kSampleChunkValues) {
+      const size_t len = std::min(kSampleChunkValues, i1 - i);
+      float cl, ch;
+      if (tail != nullptr) {
+        const size_t k = path.min_max_abs_at_least(x + i, len, cutoff, picked, &cl, &ch);
+        tail->insert(tail->end(), picked, picked + k);
+      } else {
+        path.min_max(x + i, len, &cl, &ch);
+      }
+      if (cl < l) l = cl;
+      if (ch > h) h = ch;
+    }
+  }
   for (size_t g = g0; g < g1; g += kSampleChunkGroups) {
     const size_t ge = std::min(g1, g + kSampleChunkGroups);
-    const size_t i0 = g * group, i1 = std::min(n, ge * group);
-    if (lo != nullptr || tail != nullptr) {
-      for (size_t i = i0; i < i1; i += kSampleChunkValues) {
-        const size_t len = std::min(kSampleChunkValues, i1 - i);
-        float cl, ch;
-        if (tail != nullptr) {
-          const size_t k = path.min_max_abs_at_least(x + i, len, cutoff, picked, &cl, &ch);
-          tail->insert(tail->end(), picked, picked + k);
-        } else {
-          path.min_max(x + i, len, &cl, &ch);
-        }
-        if (cl < l) l = cl;
-        if (ch > h) h = ch;
-      }
-    }
     size_t m = 0;
     for (size_t q = g; q < ge; ++q) {
-      const size_t b = q * group + sampled_block(q, sample) * kSampleBlock;
+      const size_t b = q * group + pick_block(q, sample) * kSampleBlock;
       if (b + kSampleBlock <= n) {
         std::memcpy(picked + m, x + b, kSampleBlock * sizeof(float));  // a constant size: inlined
         m += kSampleBlock;
@@ -262,15 +322,7 @@ void sampled_pass(const StatsPath& path, const float* x, size_t n, uint32_t samp
 
 }  // namespace
 
-size_t sampled_block(size_t group, uint32_t sample) {
-  // splitmix64's finalizer: neighbouring groups get unrelated picks.
-  uint64_t z = static_cast<uint64_t>(group) + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  // The top 32 bits scaled to [0, sample) by a multiply, not a division (per group of a hot loop).
-  return static_cast<size_t>(((z >> 32) * sample) >> 32);
-}
+size_t sampled_block(size_t group, uint32_t sample) { return pick_block(group, sample); }
 
 void min_max(const StatsPath& path, const float* x, size_t n, float* lo, float* hi, ThreadPool* pool) {
   const size_t pieces = pieces_for(n, pool, kParallelElements);

@@ -3,6 +3,7 @@
 // exactly on bin edges, over lengths around every vector width; the threaded
 // drivers against one thread; and abs_histogram_add against a line-by-line
 // transcription of observers.ts AbsHistogram.add.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -394,6 +395,105 @@ TEST(stats_sampled_tail_edge_is_exact) {
       if (state[kAbsHistogramHeader + b] != want.counts[b]) {
         record_failure(__FILE__, __LINE__, std::string(isa_name(isa)) + " bin " + std::to_string(b));
         break;
+      }
+    }
+  }
+}
+
+TEST(stats_abs_at_least_every_length) {
+  // The tail copy takes two vectors a step, then one: every length 0..100, a
+  // few around 8 and 16 vectors and a kernel chunk, one large; cutoffs that pass
+  // no lane, some lanes, lanes in one vector of a pair, or every lane; a canary
+  // past out[n) must stay untouched.
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n <= 100; ++n) lengths.push_back(n);
+  for (size_t n : {127, 128, 129, 143, 144, 160, 255, 256, 300, 4095, 4096, 4097, 4111, 65557}) lengths.push_back(n);
+  for (Isa isa : isas_under_test()) {
+    const StatsPath& path = stats_path(isa);
+    for (size_t n : lengths) {
+      for (int mode = 0; mode < 5; ++mode) {
+        // mode 4: zeros, with a large value in every 17th place (lanes pass in one vector of a pair, then the other).
+        std::vector<float> x = mode < 4 ? make_data(n, mode, 0.125f, 64) : std::vector<float>(n, 0.0f);
+        if (mode == 4) {
+          for (size_t i = 0; i < n; i += 17) x[i] = i % 2 ? 100.0f : -100.0f;
+        }
+        float want_lo, want_hi;
+        ref::min_max(x.data(), n, &want_lo, &want_hi);
+        for (float cutoff : {1e-40f, 0.5f, 3.0f, 99.0f, kInf}) {
+          std::vector<float> want(n + 17, -1.0f), got(n + 17, -1.0f);
+          float lo, hi;
+          const size_t wm = ref::abs_at_least(x.data(), n, cutoff, want.data());
+          const size_t gm = path.min_max_abs_at_least(x.data(), n, cutoff, got.data(), &lo, &hi);
+          if (wm != gm || std::memcmp(want.data(), got.data(), wm * sizeof(float)) != 0 ||
+              !std::all_of(got.begin() + static_cast<std::ptrdiff_t>(n), got.end(), [](float v) { return same_bits(v, -1.0f); }) ||
+              !(lo == want_lo && hi == want_hi)) {
+            record_failure(__FILE__, __LINE__, std::string(isa_name(isa)) + " n=" + std::to_string(n) + " mode=" +
+                                                   std::to_string(mode) + " cutoff " + std::to_string(cutoff));
+            return;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(stats_sampled_tail_bin_on_long_sparse_tails) {
+  // The tail bin found from counts set by hand: a bulk in the low bins and a
+  // long sparse tail, with the tail's share landing exactly on, just under and
+  // just over the allowed count, at block edges and inside blocks, for bin
+  // counts that are and are not multiples of the walk's block. A sampled batch
+  // then counts every value from that bin up: compared with the per-value rule.
+  const uint32_t sample = 8;
+  for (uint32_t bins : {15u, 16u, 17u, 33u, 40u, 1000u, 2047u, 2048u}) {
+    for (int layout = 0; layout < 9; ++layout) {
+      std::vector<double> counts(bins, 0.0);
+      if (layout >= 6) {
+        // The top `edge` bins hold the allowed count exactly (layout 7), one less
+        // or one more; a few empty bins below them (absorbed into the tail when
+        // it is exactly full), then bulk. total = 1024 * 1000: allowed = 1000.
+        const uint32_t edge = bins >= 40 ? 32 : bins >= 24 ? 16 : 8;
+        const double in_tail = 1000.0 + (layout - 7);
+        for (uint32_t k = 0; k < edge; ++k) counts[bins - 1 - k] = std::floor(in_tail / edge);
+        counts[bins - edge] += in_tail - edge * std::floor(in_tail / edge);
+        counts[bins - edge - 4] = 5000.0;
+        counts[0] = 1024.0 * 1000 - in_tail - 5000.0;
+      } else {
+        // 1024 * 1000 in the bulk: the allowed tail is 1000 counts plus the tail's own share.
+        for (uint32_t b = 0; b < std::min(bins, 4u); ++b) counts[b] = 256.0 * 1000;
+        const uint32_t span = bins / 2;
+        double tail = 0;
+        for (uint32_t k = 0; k < span; k += 1 + layout) {
+          const uint32_t b = bins - 1 - k;
+          if (b < 4) break;
+          counts[b] = static_cast<double>(1 + (k * 7 + static_cast<uint32_t>(layout)) % 5);
+          tail += counts[b];
+        }
+        // Nudge the total so the allowed count meets a tail prefix exactly (layouts 0-2) or misses by one.
+        if (layout < 3) counts[0] += std::fmod(1024.0 - std::fmod(tail * 1024, 1024.0), 1024.0) + layout;
+      }
+      std::vector<float> x(kSampleFromElements + 333);
+      for (auto& v : x) v = (static_cast<float>(rng()() % (bins * 4)) + 0.5f) * 0.25f;
+      x[5] = static_cast<float>(bins) - 0.5f;  // keeps the width (bins * 1.0 wide)
+      for (Isa isa : isas_under_test()) {
+        JsAbsHistogram want(bins, sample);
+        want.counts = counts;
+        want.width = 1.0;
+        want.lo = 0.0;
+        want.hi = static_cast<double>(bins) - 0.5;
+        std::vector<double> state(kAbsHistogramHeader + bins);
+        state[0] = want.lo;
+        state[1] = want.hi;
+        state[2] = want.width;
+        std::copy(counts.begin(), counts.end(), state.begin() + kAbsHistogramHeader);
+        want.add(x);
+        abs_histogram_add(stats_path(isa), x.data(), x.size(), bins, state.data(), &pool3(), sample);
+        for (uint32_t b = 0; b < bins; ++b) {
+          if (state[kAbsHistogramHeader + b] != want.counts[b]) {
+            record_failure(__FILE__, __LINE__, std::string(isa_name(isa)) + " bins=" + std::to_string(bins) + " layout=" +
+                                                   std::to_string(layout) + " bin " + std::to_string(b));
+            return;
+          }
+        }
       }
     }
   }
