@@ -282,13 +282,16 @@ std::vector<Part> read_parts(const Args& args) {
 // part's kernels kept on its own thread. copy_inputs: each thread copies its
 // part's inputs in first (else they are in the arenas already).
 void run_parts(std::vector<Part>& parts, bool copy_inputs) {
+  // Each thread gets a whole run: the workers sleep when it is done (the next
+  // batch is far off, and a spinning worker holds a core the event loop needs).
+  const auto after = lowbit::ThreadPool::After::kSleep;
   lowbit::default_thread_pool().parallel_for(parts.size(), [&](size_t k) {
     lowbit::InlineScope inline_kernels;
     Part& p = parts[k];
     if (copy_inputs) copy_in(p.in, static_cast<uint8_t*>(p.arena->data()));
     p.program->run(static_cast<uint8_t*>(p.arena->data()));
     copy_out(p.out, static_cast<const uint8_t*>(p.arena->data()));
-  });
+  }, true, after);
 }
 
 void release(std::vector<Part>& parts) {

@@ -8,6 +8,11 @@
 #include <thread>
 #include <vector>
 
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+
 #include "harness.h"
 #include "lowbit/gemm.h"
 #include "lowbit/thread_pool.h"
@@ -119,6 +124,49 @@ TEST(thread_pool_runs_every_index_once) {
     }
   }
 }
+
+#if defined(__linux__)
+// A whole-run call (After::kSleep) wakes a sleeping worker away from the
+// caller's core, so the two halves run side by side; the worker gets its full
+// affinity back before the call returns, and every index still runs once.
+TEST(thread_pool_whole_run_calls_wake_workers_on_another_core) {
+  cpu_set_t all;
+  CHECK(sched_getaffinity(0, sizeof all, &all) == 0);
+  if (CPU_COUNT(&all) < 2) return;  // one core: nothing to steer
+  ThreadPool pool(2);
+  const std::thread::id me = std::this_thread::get_id();
+  int apart = 0;
+  const int rounds = 20;
+  for (int round = 0; round < rounds; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the worker sleeps
+    const int caller_cpu = sched_getcpu();
+    std::atomic<int> worker_cpu{-1};
+    std::vector<std::atomic<int>> hits(2);
+    for (auto& h : hits) h.store(0);
+    pool.parallel_for(2, [&](size_t i) {
+      hits[i].fetch_add(1);
+      if (std::this_thread::get_id() != me) worker_cpu.store(sched_getcpu());
+      // Long enough (busy) that the caller cannot take both halves before the worker wakes.
+      const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(500);
+      while (std::chrono::steady_clock::now() < end) {
+      }
+    }, true, ThreadPool::After::kSleep);
+    CHECK_EQ(hits[0].load(), 1);
+    CHECK_EQ(hits[1].load(), 1);
+    if (worker_cpu.load() >= 0 && worker_cpu.load() != caller_cpu) ++apart;
+    // The next call (kernel tiles) finds the worker with its whole affinity again.
+    std::atomic<bool> restored{true};
+    pool.parallel_for(64, [&](size_t) {
+      cpu_set_t mine;
+      if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) != 0 || !CPU_EQUAL(&mine, &all)) restored.store(false);
+    });
+    CHECK(restored.load());
+    RETURN_IF_FAILED();
+  }
+  // Without the steering the worker ran behind the caller in about half the rounds.
+  CHECK(apart >= rounds * 3 / 4);
+}
+#endif
 
 TEST(thread_pool_second_caller_runs_inline) {
   ThreadPool pool(2);

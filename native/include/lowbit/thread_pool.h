@@ -7,9 +7,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 namespace lowbit {
 
@@ -51,14 +56,33 @@ class ThreadPool {
   // 10-100 us later, longer than a short call lasts; the caller and the spinning
   // workers do the work. Unless calls come back to back (the previous one ended
   // moments ago): then they are woken, and spin through the calls that follow.
-  void parallel_for(size_t count, const std::function<void(size_t)>& task, bool wake_sleeping = true);
+  // after: what the workers do once this call is done. kSpin suits kernel
+  // tiles (the next layer calls again within microseconds). kSleep suits a call
+  // that hands each thread a whole run (a batch split): the next call is far
+  // off, and a spinning worker holds a core that the event loop or a libuv
+  // worker needs. The kernel does not preempt a spinner for a thread it wakes
+  // on that core, so a libuv worker queued behind one waited up to 2.5 ms.
+  enum class After { kSpin, kSleep };
+  void parallel_for(size_t count, const std::function<void(size_t)>& task, bool wake_sleeping = true,
+                    After after = After::kSpin);
 
  private:
-  void worker_loop();
+  // Per worker: the core it went to sleep on (-1 while awake), and whether a
+  // caller narrowed its affinity to wake it elsewhere.
+  struct WorkerSlot {
+    std::atomic<int> cpu{-1};
+    std::atomic<bool> steered{false};
+  };
+
+  void worker_loop(WorkerSlot& slot);
   void drain();
   bool spin_for_work(size_t seen) const;
+  static int current_cpu();
+  void steer_sleepers_off_this_cpu();
+  void restore_affinity();
 
   std::vector<std::thread> workers_;
+  std::unique_ptr<WorkerSlot[]> slots_;
   std::mutex busy_;           // one parallel_for at a time
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -72,8 +96,13 @@ class ThreadPool {
   size_t active_workers_ = 0;
   size_t sleeping_ = 0;               // workers blocked on wake_
   bool spin_ = false;                 // one core per thread: spinning costs no one
+  After after_ = After::kSpin;        // the latest call's, read by workers under mutex_
   int64_t last_end_ns_ = 0;           // when the last parallel_for returned (under busy_)
   bool stop_ = false;
+#if defined(__linux__)
+  cpu_set_t affinity_;
+  bool has_affinity_ = false;
+#endif
 };
 
 // The process-wide pool the ops use. set_threads(0) means one per core.
