@@ -62,6 +62,10 @@ export interface NativeAbsHistogramState {
   read(out: Float64Array): void;
   /** Replaces the state with from (3 + bins doubles; from[2], the width, 0 or positive and finite). */
   write(from: Float64Array): void;
+  /** Ends turn `turn` with nothing added (if it is the current one): later turns may go. */
+  pass(turn: number): void;
+  /** The turn the next absHistogramAddInTurn step adds at (0 for a fresh state). */
+  readonly nextTurn: number;
 }
 
 /** A planned graph: steps recorded by op bindings, run as one native call. */
@@ -398,6 +402,9 @@ export interface Binding {
   /** One batch into a growing |x| histogram; state [lo, hi, width, counts...] (a uint8 slot of its bytes when recording, or an AbsHistogramState updated in place); sample: large buffers count their tail from every value and their bulk from one block in `sample` (1: every value). */
   absHistogramAdd(x: Operand<Float32Array>, count: number, state: Float64Array | NativeSlot | NativeAbsHistogramState, bins: number,
                   sample: number, program?: NativeProgram): void;
+  /** absHistogramAdd into an AbsHistogramState, recorded, at the turn held by the float32 slot `turn`: waits for the earlier turns, adds, ends its turn. */
+  absHistogramAddInTurn(x: Operand<Float32Array>, count: number, state: NativeAbsHistogramState, bins: number, sample: number,
+                        turn: Operand<Float32Array>, program: NativeProgram): void;
   /** A fresh |x| histogram state ([+inf, -inf, 0, zeros]) in native memory. */
   AbsHistogramState: new (bins: number) => NativeAbsHistogramState;
 }

@@ -1,7 +1,8 @@
-// npm run bench [-- SUITE...] (gemm, binary, conv, qconv, ops, model, int4) [--json FILE] [--quick] [--threads 1,2] [--shapes MxKxN,...] [--budget MS]
+// npm run bench [-- SUITE...] (gemm, binary, conv, qconv, ops, model, int4, calibration) [--json FILE] [--quick] [--threads 1,2] [--shapes MxKxN,...] [--budget MS]
 // Suites: gemm (default), binary, conv (fp32 convolutions), qconv (int8
 // convolutions), ops (fp32 elementwise/pool/layout), model (the classifier, fp32
-// and QDQ int8, and the run floor). Prints medians, GOPS and ratios against
+// and QDQ int8, and the run floor), calibration (quantizeStatic's calibration
+// over 500 images against fp32 inference over them). Prints medians, GOPS and ratios against
 // onnxruntime-node measured in the same process; --json writes every result
 // with the machine record (CPU, features, kernel path, cores, threads, Node,
 // build flags) so another machine's file can be compared with it:
@@ -9,6 +10,7 @@
 // --threads: thread counts for every shape (default 1, and 1 and 2 for 1024^3).
 import * as fs from 'node:fs';
 import { benchBinary } from './binary';
+import { benchCalibration } from './calibration';
 import { benchConv } from './conv';
 import { benchFp32Ops } from './fp32-ops';
 import { benchModel } from './model';
@@ -71,7 +73,8 @@ async function main(): Promise<void> {
     else if (s === 'ops') results.push(...(await benchFp32Ops({ budgetMs: quick ? 100 : 300 })));
     else if (s === 'model') results.push(...(await benchModel({ budgetMs: quick ? 200 : 600, threads: gemm.threads })));
     else if (s === 'int4') await benchInt4(gemm.threads ?? [1], quick ? 100 : 300, cpu.available().filter((i) => i !== 'ref' && i !== 'amx'));
-    else throw new Error(`unknown suite '${s}' (available: gemm, binary, conv, qconv, ops, model, int4)`);
+    else if (s === 'calibration') results.push(...(await benchCalibration({ threads: gemm.threads, rounds: quick ? 1 : 3 })));
+    else throw new Error(`unknown suite '${s}' (available: gemm, binary, conv, qconv, ops, model, int4, calibration)`);
   }
   if (json) {
     fs.writeFileSync(json, JSON.stringify({ machine: m, results }, null, 2));

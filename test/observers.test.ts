@@ -15,6 +15,7 @@ import { batchOf, renderTextLines } from '../lib/quant/data/textlines';
 import { quantizeStaticDetailed } from '../lib/quant/static';
 import { Session } from '../lib/runtime/session';
 import { Tensor } from '../lib/tensor/tensor';
+import { cpu } from '../lib/cpu';
 import { Rng } from './helpers/random';
 
 /** The JavaScript the native statistics replaced, kept as the reference: a left-to-right scan. */
@@ -354,6 +355,53 @@ describe('observers', () => {
     assert.deepEqual(got, absHistogramState(61));
   });
 
+  it('histogram turns: batches run at once on two threads reach the state in turn order', async () => {
+    // The state's growth depends on the order (the first batch sets the width, a
+    // wider one merges bins): the second batch is much wider than the first.
+    const narrow = new Float32Array(ABS_HISTOGRAM_SAMPLE_FROM + 100).map((_, i) => Math.sin(i) * 0.5);
+    const wide = new Float32Array(ABS_HISTOGRAM_SAMPLE_FROM + 300).map((_, i) => Math.cos(i) * (5 + (i % 11)));
+    const inOrder = absHistogramState(97), reversed = absHistogramState(97);
+    absHistogramAdd(narrow, inOrder, 97, 8);
+    absHistogramAdd(wide, inOrder, 97, 8);
+    absHistogramAdd(wide, reversed, 97, 8);
+    absHistogramAdd(narrow, reversed, 97, 8);
+    assert.notDeepEqual(inOrder, reversed);
+    const record = (x: Float32Array, buffer: AbsHistogramBuffer) => {
+      const p = new Program(x.byteLength + 64);
+      absHistogramAddInto({ dtype: 'float32', shape: [x.length], ref: 64 }, buffer, 97, p, 8, { dtype: 'float32', shape: [1], ref: 0 });
+      return p;
+    };
+    const got = absHistogramState(97);
+    for (let round = 0; round < 20; round++) {
+      const buffer = new AbsHistogramBuffer(97);
+      const [first, second] = [record(narrow, buffer), record(wide, buffer)];
+      // The later turn is the first part, so it starts first and must wait.
+      await Program.runParts([
+        { program: second, inputs: [Float32Array.of(1), wide], inputOffsets: [0, 64], outputs: [], outputOffsets: [] },
+        { program: first, inputs: [Float32Array.of(0), narrow], inputOffsets: [0, 64], outputs: [], outputOffsets: [] },
+      ], true);
+      buffer.read(got);
+      assert.deepEqual(got, inOrder, `round ${round}`);
+      assert.equal(buffer.nextTurn, 2);
+    }
+    // pass(): a turn that adds nothing here lets the next one go; a step whose turn has
+    // been passed already adds nothing.
+    const buffer = new AbsHistogramBuffer(97);
+    const p = record(wide, buffer);
+    buffer.pass(0);
+    p.runSync([Float32Array.of(1), wide], [0, 64], [], []);
+    const want = absHistogramState(97);
+    absHistogramAdd(wide, want, 97, 8);
+    buffer.read(got);
+    assert.deepEqual(got, want);
+    p.runSync([Float32Array.of(0), wide], [0, 64], [], []);
+    buffer.read(got);
+    assert.deepEqual(got, want);
+    assert.equal(buffer.nextTurn, 2);
+    buffer.pass(1);
+    assert.equal(buffer.nextTurn, 2);
+  });
+
   it('statistics ops reject bad arguments with LowbitErrors', () => {
     const isErr = (code: string) => (e: unknown) => e instanceof LowbitError && e.code === code;
     assert.throws(() => absHistogramState(0), isErr('E_RANGE'));
@@ -371,6 +419,12 @@ describe('observers', () => {
     assert.throws(() => buffer.read(new Float64Array(10)), isErr('E_SHAPE'));
     assert.throws(() => buffer.write(new Float32Array(11) as unknown as Float64Array), isErr('E_SHAPE'));
     assert.throws(() => buffer.write(bad), (e: unknown) => isErr('E_RANGE')(e) && /width/.test((e as Error).message));
+    for (const turn of [-1, 0.5, NaN]) assert.throws(() => buffer.pass(turn), (e: unknown) => isErr('E_RANGE')(e) && /turn/.test((e as Error).message));
+    const turnSlot = { dtype: 'float32' as const, shape: [1], ref: 0 };
+    // A turn orders recorded steps into a native state: not an immediate add, nor a Float64Array state.
+    assert.throws(() => absHistogramAddInto(new Tensor('float32', new Float32Array(4), [4]), buffer, 8, undefined, 1, turnSlot), isErr('E_ARG'));
+    assert.throws(() => absHistogramAddInto({ dtype: 'float32', shape: [4], ref: 16 }, absHistogramState(8), 8, new Program(64), 1, turnSlot), isErr('E_ARG'));
+    assert.throws(() => absHistogramAddInto({ dtype: 'float32', shape: [4], ref: 16 }, buffer, 8, new Program(64), 1, { dtype: 'float32', shape: [2], ref: 0 }), isErr('E_SHAPE'));
     assert.throws(() => makeObserver('mse', { histogramSample: -1 }), isErr('E_RANGE'));
     assert.throws(() => minMaxInto(new Tensor('int32', new Int32Array(2), [2]), new Tensor('float32', new Float32Array(2), [2])), isErr('E_DTYPE'));
     assert.throws(() => minMaxInto(new Tensor('float32', new Float32Array(2), [2]), new Tensor('float32', new Float32Array(3), [3])), isErr('E_SHAPE'));
@@ -382,6 +436,26 @@ describe('observers', () => {
 });
 
 describe('calibration inside the fp32 run', () => {
+  it('gives the same ranges on 1 and 2 threads (two batches at once, observed in order)', async function () {
+    this.timeout(300000);
+    // Batches of 4 and a last one of 3: two plans, one group of two and a group of one.
+    const lines = renderTextLines(19, { seed: 4 });
+    const calibration = [0, 4, 8, 12, 16].map((i) => ({ x: new Tensor('float32', batchOf(lines.slice(i, i + 4)), [Math.min(4, 19 - i), 3, 48, 192]) }));
+    const threads = cpu.threads;
+    try {
+      for (const method of ['minmax', 'moving-average', 'entropy'] as const) {
+        const models: Uint8Array[] = [];
+        for (const t of [1, 2]) {
+          cpu.setThreads(t);
+          models.push((await quantizeStaticDetailed(defaultModelPath(), { calibration, method })).model);
+        }
+        assert.ok(Buffer.from(models[0]).equals(Buffer.from(models[1])), `${method}: the QDQ bytes differ between 1 and 2 threads`);
+      }
+    } finally {
+      cpu.setThreads(threads);
+    }
+  });
+
   it('runs on Graph.clone(): the model an export/import round trip gives, independent of the original', () => {
     const g = importModelFile(defaultModelPath());
     foldBatchNorm(g);

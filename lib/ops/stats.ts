@@ -84,6 +84,21 @@ export class AbsHistogramBuffer {
     this.checkLength(from, 'write');
     this.handle.write(from);
   }
+  /**
+   * Turns order the batches of runs in flight at once: a step recorded with a
+   * turn (absHistogramAddInto's `turn`) waits until every earlier turn has
+   * ended, so the state takes the batches in order. pass(turn) ends a turn that
+   * adds nothing here (its run has no such step, or failed); the turns start at
+   * 0 and go up by one a batch.
+   */
+  pass(turn: number): void {
+    if (!Number.isInteger(turn) || turn < 0) fail('E_RANGE', `AbsHistogramBuffer.pass: turn must be a whole number >= 0, got ${turn}`);
+    this.handle.pass(turn);
+  }
+  /** The turn the next step adds at. */
+  get nextTurn(): number {
+    return this.handle.nextTurn;
+  }
   private checkLength(a: unknown, op: string): void {
     const words = ABS_HISTOGRAM_HEADER + this.bins;
     if (!(a instanceof Float64Array) || a.length !== words) {
@@ -120,15 +135,22 @@ export function absHistogramState(bins: number): Float64Array {
  * binned, and its values count `sample` times. The extremes, and so the width
  * and lo/hi, still come from every value.
  */
-export function absHistogramAddInto(x: Operand, state: Float64Array | Slot | AbsHistogramBuffer, bins: number, program?: Program, sample = 1): void {
+export function absHistogramAddInto(x: Operand, state: Float64Array | Slot | AbsHistogramBuffer, bins: number, program?: Program, sample = 1, turn?: Operand): void {
   const op = 'absHistogramAdd';
   const xi = operandInfo(x, op, 'x', ['float32']);
   checkBins(bins, op);
   checkSample(sample, op);
   const words = ABS_HISTOGRAM_HEADER + bins;
+  if (turn !== undefined) {
+    // At a batch's turn (AbsHistogramBuffer.pass): recorded steps into a buffer only.
+    if (!(state instanceof AbsHistogramBuffer) || program === undefined) fail('E_ARG', `${op}: a turn needs an AbsHistogramBuffer state and a program to record into`);
+    const ti = operandInfo(turn, op, 'turn', ['float32']);
+    if (ti.size !== 1) fail('E_SHAPE', `${op}: the turn slot must hold 1 float32, got ${ti.size}`);
+  }
   if (state instanceof AbsHistogramBuffer) {
     if (state.bins !== bins) fail('E_SHAPE', `${op}: the state holds ${state.bins} bins, not ${bins}`);
-    invoke(native.absHistogramAdd, [native_(x), xi.size, state.handle, bins, sample], program);
+    if (turn !== undefined) invoke(native.absHistogramAddInTurn, [native_(x), xi.size, state.handle, bins, sample, native_(turn)], program);
+    else invoke(native.absHistogramAdd, [native_(x), xi.size, state.handle, bins, sample], program);
     return;
   }
   if (state instanceof Float64Array) {

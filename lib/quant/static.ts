@@ -132,10 +132,11 @@ async function calibrate(graph: Graph, activations: string[], o: StaticOptions):
   const run = new CalibrationRun(graph.clone(), observers);
   let batches = 0;
   for await (const feeds of o.calibration as AsyncIterable<Feeds>) {
-    await run.run(feeds);
+    await run.add(feeds);
     batches++;
     o.onProgress?.(batches);
   }
+  await run.drain();
   run.collect();
   if (batches === 0) fail('E_ARG', 'quantizeStatic: the calibration data is empty');
   return { observers, batches, ms: Date.now() - start };

@@ -4,12 +4,16 @@
 // AbsHistogramState keeps a histogram state in native memory, so the steps of
 // every run (and of every plan) update it in place instead of the state being
 // copied into the run's arena and back out on each batch.
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bindings.h"
@@ -28,11 +32,35 @@ constexpr size_t kMaxBins = size_t{1} << 24;
 constexpr size_t kMaxSample = 1024;
 
 // The words of a histogram state, and the lock that keeps a run's step and a
-// read or write from JS (on another thread) from overlapping.
+// read or write from JS (on another thread) from overlapping. Turns: runs of
+// consecutive batches may be in flight at once (calibration on several
+// threads); a step given a turn waits until every earlier turn has been added
+// or passed, so the state sees the batches in order, as one thread would.
 struct HeldState {
   std::mutex mutex;
   std::vector<double> words;
+  std::atomic<uint64_t> next_turn{0};  // written under mutex, read by spinning waiters
+  std::condition_variable turn_done;
 };
+
+// Ends turn `turn` (under the state's lock): the next one may go.
+void end_turn(HeldState& held, uint64_t turn) {
+  if (held.next_turn.load() == turn) held.next_turn.store(turn + 1);
+}
+
+// Waits (with the lock) until turn `turn` may go. The turn before is usually
+// one histogram step on another core, tens of microseconds: poll that long
+// before sleeping, since a sleeping thread wakes 50-100 us late on a VM.
+void wait_for_turn(HeldState& held, std::unique_lock<std::mutex>& lock, uint64_t turn) {
+  if (held.next_turn.load() >= turn) return;
+  lock.unlock();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(500);
+  while (held.next_turn.load(std::memory_order_acquire) < turn && std::chrono::steady_clock::now() < deadline) {
+    for (int i = 0; i < 32 && held.next_turn.load(std::memory_order_relaxed) < turn; ++i) std::this_thread::yield();
+  }
+  lock.lock();
+  held.turn_done.wait(lock, [&] { return held.next_turn.load() >= turn; });
+}
 
 void check_width(const Args& args, double width) {
   if (!(width >= 0.0) || !std::isfinite(width)) {
@@ -48,6 +76,8 @@ class AbsHistogramStateHandle : public Napi::ObjectWrap<AbsHistogramStateHandle>
     Napi::Function fn = DefineClass(env, "AbsHistogramState", {
         InstanceMethod("read", &AbsHistogramStateHandle::Read),
         InstanceMethod("write", &AbsHistogramStateHandle::Write),
+        InstanceMethod("pass", &AbsHistogramStateHandle::Pass),
+        InstanceAccessor("nextTurn", &AbsHistogramStateHandle::GetNextTurn, nullptr),
         InstanceAccessor("bins", &AbsHistogramStateHandle::GetBins, nullptr),
     });
     ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
@@ -89,6 +119,22 @@ class AbsHistogramStateHandle : public Napi::ObjectWrap<AbsHistogramStateHandle>
     return info.Env().Undefined();
   }
   Napi::Value GetBins(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(bins_)); }
+  // pass(turn): turn `turn` adds nothing (a batch whose run does not update this
+  // state, or failed): steps waiting for a later turn may go. A turn already
+  // ended is left as it is.
+  Napi::Value Pass(const Napi::CallbackInfo& info) {
+    Args args(info, "AbsHistogramState.pass", 1);
+    const uint64_t turn = args.size(0, "turn");
+    {
+      std::lock_guard<std::mutex> lock(state_->mutex);
+      end_turn(*state_, turn);
+    }
+    state_->turn_done.notify_all();
+    return info.Env().Undefined();
+  }
+  Napi::Value GetNextTurn(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(state_->next_turn.load()));
+  }
 
   size_t bins_ = 0;
   std::shared_ptr<HeldState> state_;
@@ -153,11 +199,51 @@ Napi::Value AbsHistogramAdd(const Napi::CallbackInfo& info) {
   }, cost);
 }
 
+// absHistogramAddInTurn(x, count, state, bins, sample, turn, program): as
+// absHistogramAdd into an AbsHistogramState, recorded into `program`, at the
+// batch's turn: `turn` is a float32 slot holding the batch's number. The step
+// waits for the earlier turns (runs of earlier batches, on other threads), adds,
+// and ends its turn. The numbers start at 0 for a fresh state and go up by one
+// a batch; a batch that does not reach the step has its turn passed (pass()).
+Napi::Value AbsHistogramAddInTurn(const Napi::CallbackInfo& info) {
+  OpCall call(info, "absHistogramAddInTurn", 6);
+  const Args& args = call.args();
+  if (!call.recording()) args.fail(kArg, "absHistogramAddInTurn records into a program (its last argument)");
+  const size_t count = args.size(1, "count");
+  const size_t bins = args.size(3, "bins");
+  const size_t sample = args.size(4, "sample");
+  if (sample == 0 || sample > kMaxSample) args.fail(kRange, "sample must be in [1, " + std::to_string(kMaxSample) + "], got " + std::to_string(sample));
+  if (!AbsHistogramStateHandle::Is(args[2])) args.fail(kArg, "state must be an AbsHistogramState");
+  const AbsHistogramStateHandle& handle = *AbsHistogramStateHandle::Unwrap(args[2].As<Napi::Object>());
+  if (handle.bins() != bins) args.fail(kShape, "state holds " + std::to_string(handle.bins()) + " bins, not " + std::to_string(bins));
+  const lowbit::BufferRef x = call.tensor<float>(0, "x", napi_float32_array, count);
+  const lowbit::BufferRef turn = call.tensor<float>(5, "turn", napi_float32_array, 1);
+  const lowbit::StatsPath* path = &lowbit::stats_path(active_isa());
+  const uint32_t nbins = static_cast<uint32_t>(bins), nsample = static_cast<uint32_t>(sample);
+  std::shared_ptr<HeldState> held = handle.state();
+  return call.finish("abs_histogram", [=](uint8_t* arena) {
+    const float t = turn.get<const float>(arena)[0];
+    const uint64_t mine = t >= 0.0f ? static_cast<uint64_t>(t) : 0;
+    {
+      std::unique_lock<std::mutex> lock(held->mutex);
+      wait_for_turn(*held, lock, mine);
+      // A turn passed already (by a caller that gave up on this batch) adds nothing.
+      if (held->next_turn.load() == mine) {
+        lowbit::abs_histogram_add(*path, x.get<const float>(arena), count, nbins, held->words.data(),
+                                  &lowbit::default_thread_pool(), nsample);
+        end_turn(*held, mine);
+      }
+    }
+    held->turn_done.notify_all();
+  }, 2.0 * static_cast<double>(count));
+}
+
 }  // namespace
 
 void register_stats(Napi::Env env, Napi::Object exports) {
   exports.Set("minMax", Napi::Function::New(env, MinMax, "minMax"));
   exports.Set("absHistogramAdd", Napi::Function::New(env, AbsHistogramAdd, "absHistogramAdd"));
+  exports.Set("absHistogramAddInTurn", Napi::Function::New(env, AbsHistogramAddInTurn, "absHistogramAddInTurn"));
   exports.Set("AbsHistogramState", AbsHistogramStateHandle::Define(env));
 }
 
