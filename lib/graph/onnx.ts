@@ -44,14 +44,24 @@ export function tensorFromProto(t: onnx.ITensorProto, what = t.name ?? 'tensor')
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     fail('E_UNSUPPORTED', `${what}: external data must be resolved before decoding`);
   }
+  const count = dims.reduce((a, b) => a * b, 1);
+  // A truncated or padded file, or a wrong shape: named here, not a RangeError from a typed array.
+  const values = <T extends { length: number }>(v: T, unit: string): T => {
+    if (v.length !== count) fail('E_MODEL_INVALID', `${what}: shape [${dims.join(', ')}] needs ${count} values, the data holds ${v.length} ${unit}`);
+    return v;
+  };
+  const rawOf = (bytesPer: number) => {
+    if (raw!.length !== count * bytesPer) fail('E_MODEL_INVALID', `${what}: shape [${dims.join(', ')}] needs ${count * bytesPer} bytes of data, got ${raw!.length}`);
+    return copy(raw!);
+  };
   switch (type) {
-    case 1: return new Tensor('float32', raw ? new Float32Array(copy(raw)) : Float32Array.from(t.floatData ?? []), dims);
-    case 2: return new Tensor('uint8', raw ? new Uint8Array(copy(raw)) : Uint8Array.from(t.int32Data ?? []), dims);
-    case 3: return new Tensor('int8', raw ? new Int8Array(copy(raw)) : Int8Array.from(t.int32Data ?? []), dims);
-    case 6: return new Tensor('int32', raw ? new Int32Array(copy(raw)) : Int32Array.from(t.int32Data ?? []), dims);
+    case 1: return new Tensor('float32', raw ? new Float32Array(rawOf(4)) : Float32Array.from(values(t.floatData ?? [], 'floats')), dims);
+    case 2: return new Tensor('uint8', raw ? new Uint8Array(rawOf(1)) : Uint8Array.from(values(t.int32Data ?? [], 'values')), dims);
+    case 3: return new Tensor('int8', raw ? new Int8Array(rawOf(1)) : Int8Array.from(values(t.int32Data ?? [], 'values')), dims);
+    case 6: return new Tensor('int32', raw ? new Int32Array(rawOf(4)) : Int32Array.from(values(t.int32Data ?? [], 'values')), dims);
     case 21: case 22: {
       // 4-bit values, two per byte, low nibble first (raw_data, or one byte per int32_data entry).
-      const n = dims.reduce((a, b) => a * b, 1);
+      const n = count;
       const bytes = raw ?? Uint8Array.from(t.int32Data ?? []);
       if (bytes.length !== Math.ceil(n / 2)) fail('E_MODEL_INVALID', `${what}: ${bytes.length} bytes of 4-bit data for ${n} values`);
       const out = type === 22 ? new Int8Array(n) : new Uint8Array(n);
@@ -62,11 +72,11 @@ export function tensorFromProto(t: onnx.ITensorProto, what = t.name ?? 'tensor')
       return new Tensor(type === 22 ? 'int8' : 'uint8', out, dims);
     }
     case 7: {
-      const values = raw ? Array.from(new BigInt64Array(copy(raw)), Number) : (t.int64Data ?? []).map(toNumber);
-      for (const v of values) {
+      const ints = raw ? Array.from(new BigInt64Array(rawOf(8)), Number) : values(t.int64Data ?? [], 'values').map(toNumber);
+      for (const v of ints) {
         if (v < -2147483648 || v > 2147483647) fail('E_UNSUPPORTED', `${what}: int64 value ${v} does not fit int32`);
       }
-      return new Tensor('int32', Int32Array.from(values), dims);
+      return new Tensor('int32', Int32Array.from(ints), dims);
     }
     default:
       fail('E_UNSUPPORTED', `${what}: element type ${ONNX_DTYPE_NAMES[type] ?? type} is not supported (lowbit tensors are float32, uint8, int8 or int32)`);
