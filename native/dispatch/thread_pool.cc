@@ -112,6 +112,11 @@ InlineScope::~InlineScope() { t_inline = saved_; }
 
 size_t ThreadPool::threads() const { return t_inline ? 1 : size(); }
 
+size_t ThreadPool::sleeping_workers() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sleeping_;
+}
+
 void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& task, bool wake_sleeping, After after) {
   if (t_inline) {
     for (size_t i = 0; i < count; ++i) task(i);

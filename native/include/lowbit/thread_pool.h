@@ -44,6 +44,8 @@ class ThreadPool {
   size_t threads() const;
   // The pool's size, wherever it is asked from.
   size_t size() const { return workers_.size() + 1; }
+  // Workers blocked waiting for a call (not spinning, not working).
+  size_t sleeping_workers();
 
   // Runs task(0..count-1), each index exactly once, spread over the workers and
   // the calling thread (indices are handed out one at a time, so a worker that
