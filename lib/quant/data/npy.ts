@@ -18,6 +18,7 @@ export function parseNpy(bytes: Uint8Array, what = 'npy'): Tensor {
   if (!descr || !fortran || shapeText === undefined) fail('E_ARG', `${what}: unreadable header`);
   if (fortran === 'True') fail('E_UNSUPPORTED', `${what}: Fortran-order arrays are not supported (save with np.ascontiguousarray)`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fail('E_ARG', `${what}: bad shape (${shapeText}) in the header`);
   const count = shape.reduce((a, b) => a * b, 1);
   const data = bytes.slice(start + headerLen);
   const need = (n: number) => {
