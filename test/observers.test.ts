@@ -400,6 +400,14 @@ describe('observers', () => {
     assert.equal(buffer.nextTurn, 2);
     buffer.pass(1);
     assert.equal(buffer.nextTurn, 2);
+    // A slot that holds no turn (negative, NaN, huge) reads as a long-ended turn:
+    // nothing is added, and nothing waits.
+    for (const bad of [-1, NaN, 1e30]) {
+      p.runSync([Float32Array.of(bad), wide], [0, 64], [], []);
+      buffer.read(got);
+      assert.deepEqual(got, want, `turn ${bad}`);
+    }
+    assert.equal(buffer.nextTurn, 2);
   });
 
   it('statistics ops reject bad arguments with LowbitErrors', () => {

@@ -157,6 +157,37 @@ Napi::Value MinMax(const Napi::CallbackInfo& info) {
   }, static_cast<double>(count));
 }
 
+// The arguments absHistogramAdd and absHistogramAddInTurn share: x (count
+// floats), bins and sample, checked the same way for both.
+struct HistogramArgs {
+  size_t count, bins;
+  uint32_t nbins, nsample;
+  lowbit::BufferRef x;
+  const lowbit::StatsPath* path;
+};
+
+HistogramArgs histogram_args(OpCall& call) {
+  const Args& args = call.args();
+  HistogramArgs h;
+  h.count = args.size(1, "count");
+  h.bins = args.size(3, "bins");
+  if (h.bins == 0 || h.bins > kMaxBins) args.fail(kRange, "bins must be in [1, " + std::to_string(kMaxBins) + "], got " + std::to_string(h.bins));
+  const size_t sample = args.size(4, "sample");
+  if (sample == 0 || sample > kMaxSample) args.fail(kRange, "sample must be in [1, " + std::to_string(kMaxSample) + "], got " + std::to_string(sample));
+  h.nbins = static_cast<uint32_t>(h.bins);
+  h.nsample = static_cast<uint32_t>(sample);
+  h.x = call.tensor<float>(0, "x", napi_float32_array, h.count);
+  h.path = &lowbit::stats_path(active_isa());
+  return h;
+}
+
+// The native state behind argument 2, which must hold `bins` bins.
+std::shared_ptr<HeldState> held_state(const Args& args, size_t bins) {
+  const AbsHistogramStateHandle& handle = *AbsHistogramStateHandle::Unwrap(args[2].As<Napi::Object>());
+  if (handle.bins() != bins) args.fail(kShape, "state holds " + std::to_string(handle.bins()) + " bins, not " + std::to_string(bins));
+  return handle.state();
+}
+
 // absHistogramAdd(x: Float32Array, count, state, bins, sample[, program]): one batch
 // into a growing histogram of |x| (stats.h abs_histogram_add). state is [lo, hi,
 // width, counts[bins]] as a Float64Array, an AbsHistogramState (updated in place,
@@ -167,35 +198,24 @@ Napi::Value MinMax(const Napi::CallbackInfo& info) {
 Napi::Value AbsHistogramAdd(const Napi::CallbackInfo& info) {
   OpCall call(info, "absHistogramAdd", 5);
   const Args& args = call.args();
-  const size_t count = args.size(1, "count");
-  const size_t bins = args.size(3, "bins");
-  if (bins == 0 || bins > kMaxBins) args.fail(kRange, "bins must be in [1, " + std::to_string(kMaxBins) + "], got " + std::to_string(bins));
-  const size_t sample = args.size(4, "sample");
-  if (sample == 0 || sample > kMaxSample) args.fail(kRange, "sample must be in [1, " + std::to_string(kMaxSample) + "], got " + std::to_string(sample));
-  const lowbit::BufferRef x = call.tensor<float>(0, "x", napi_float32_array, count);
-  const lowbit::StatsPath* path = &lowbit::stats_path(active_isa());
-  const uint32_t nbins = static_cast<uint32_t>(bins), nsample = static_cast<uint32_t>(sample);
-  const double cost = 2.0 * static_cast<double>(count);
+  const HistogramArgs h = histogram_args(call);
+  const double cost = 2.0 * static_cast<double>(h.count);
   if (AbsHistogramStateHandle::Is(args[2])) {
-    const AbsHistogramStateHandle& handle = *AbsHistogramStateHandle::Unwrap(args[2].As<Napi::Object>());
-    if (handle.bins() != bins) {
-      args.fail(kShape, "state holds " + std::to_string(handle.bins()) + " bins, not " + std::to_string(bins));
-    }
     // The step owns the state with the handle: either may go first.
-    std::shared_ptr<HeldState> held = handle.state();
+    std::shared_ptr<HeldState> held = held_state(args, h.bins);
     return call.finish("abs_histogram", [=](uint8_t* arena) {
       std::lock_guard<std::mutex> lock(held->mutex);
-      lowbit::abs_histogram_add(*path, x.get<const float>(arena), count, nbins, held->words.data(),
-                                &lowbit::default_thread_pool(), nsample);
+      lowbit::abs_histogram_add(*h.path, h.x.get<const float>(arena), h.count, h.nbins, held->words.data(),
+                                &lowbit::default_thread_pool(), h.nsample);
     }, cost);
   }
-  const size_t words = lowbit::kAbsHistogramHeader + bins;
+  const size_t words = lowbit::kAbsHistogramHeader + h.bins;
   const lowbit::BufferRef state = call.recording() ? call.tensor<uint8_t>(2, "state", napi_uint8_array, words * sizeof(double))
                                                    : call.tensor<double>(2, "state", napi_float64_array, words);
   if (!call.recording()) check_width(args, state.get<const double>(nullptr)[2]);
   return call.finish("abs_histogram", [=](uint8_t* arena) {
-    lowbit::abs_histogram_add(*path, x.get<const float>(arena), count, nbins, state.get<double>(arena),
-                              &lowbit::default_thread_pool(), nsample);
+    lowbit::abs_histogram_add(*h.path, h.x.get<const float>(arena), h.count, h.nbins, state.get<double>(arena),
+                              &lowbit::default_thread_pool(), h.nsample);
   }, cost);
 }
 
@@ -209,33 +229,27 @@ Napi::Value AbsHistogramAddInTurn(const Napi::CallbackInfo& info) {
   OpCall call(info, "absHistogramAddInTurn", 6);
   const Args& args = call.args();
   if (!call.recording()) args.fail(kArg, "absHistogramAddInTurn records into a program (its last argument)");
-  const size_t count = args.size(1, "count");
-  const size_t bins = args.size(3, "bins");
-  const size_t sample = args.size(4, "sample");
-  if (sample == 0 || sample > kMaxSample) args.fail(kRange, "sample must be in [1, " + std::to_string(kMaxSample) + "], got " + std::to_string(sample));
   if (!AbsHistogramStateHandle::Is(args[2])) args.fail(kArg, "state must be an AbsHistogramState");
-  const AbsHistogramStateHandle& handle = *AbsHistogramStateHandle::Unwrap(args[2].As<Napi::Object>());
-  if (handle.bins() != bins) args.fail(kShape, "state holds " + std::to_string(handle.bins()) + " bins, not " + std::to_string(bins));
-  const lowbit::BufferRef x = call.tensor<float>(0, "x", napi_float32_array, count);
+  const HistogramArgs h = histogram_args(call);
+  std::shared_ptr<HeldState> held = held_state(args, h.bins);
   const lowbit::BufferRef turn = call.tensor<float>(5, "turn", napi_float32_array, 1);
-  const lowbit::StatsPath* path = &lowbit::stats_path(active_isa());
-  const uint32_t nbins = static_cast<uint32_t>(bins), nsample = static_cast<uint32_t>(sample);
-  std::shared_ptr<HeldState> held = handle.state();
   return call.finish("abs_histogram", [=](uint8_t* arena) {
+    // A number that is not a turn (negative, NaN, past 2^24) reads as turn 0,
+    // long ended: the step adds nothing rather than wait for a turn that never comes.
     const float t = turn.get<const float>(arena)[0];
-    const uint64_t mine = t >= 0.0f ? static_cast<uint64_t>(t) : 0;
+    const uint64_t mine = t >= 0.0f && t < 16777216.0f ? static_cast<uint64_t>(t) : 0;
     {
       std::unique_lock<std::mutex> lock(held->mutex);
       wait_for_turn(*held, lock, mine);
       // A turn passed already (by a caller that gave up on this batch) adds nothing.
       if (held->next_turn.load() == mine) {
-        lowbit::abs_histogram_add(*path, x.get<const float>(arena), count, nbins, held->words.data(),
-                                  &lowbit::default_thread_pool(), nsample);
+        lowbit::abs_histogram_add(*h.path, h.x.get<const float>(arena), h.count, h.nbins, held->words.data(),
+                                  &lowbit::default_thread_pool(), h.nsample);
         end_turn(*held, mine);
       }
     }
     held->turn_done.notify_all();
-  }, 2.0 * static_cast<double>(count));
+  }, 2.0 * static_cast<double>(h.count));
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ ThreadPool::ThreadPool(size_t threads) {
 #if defined(__linux__)
   has_affinity_ = sched_getaffinity(0, sizeof affinity_, &affinity_) == 0;
 #endif
-  slots_ = std::make_unique<WorkerSlot[]>(threads);
+  slots_ = std::make_unique<WorkerSlot[]>(threads > 1 ? threads - 1 : 0);
   for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(slots_[i - 1]); });
 }
 
