@@ -3,7 +3,14 @@
 // either side, NHWC per-channel, NCHW per-channel) and edge sizes, uint8 and
 // int8, zero points at the extremes, with and without a clamp; ref within one
 // step of the ONNX reference (dequantize, op in float, quantize by division).
+// Requantize through HardSwish: every path bit-identical to ref over channel
+// counts 1..200, accumulators up to the int32 limits, scales 1e-6..10 and at
+// their limit, bias none / one / per channel, narrowed ranges; ref is
+// unary_one(kHardSwish) then the quantization, within one step of float64.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "harness.h"
@@ -258,5 +265,280 @@ TEST(qglobal_average_pool_extreme_sums) {
         for (uint8_t v : y) CHECK_EQ(static_cast<int>(v), is_signed ? 0x80 : 0xFF);
       }
     }
+  }
+}
+
+// ---- requantize through HardSwish ----------------------------------------
+
+namespace {
+
+// One random case of qrequantize_hardswish's parameters.
+struct HardSwishCase {
+  lowbit::QHardSwishRequant r;
+  std::vector<int32_t> bias;  // empty: none
+  std::vector<float> scale;
+  int magnitude = 0;  // accumulators within +-2^magnitude (plus extremes)
+};
+
+float log_uniform(float lo, float hi) {
+  std::uniform_real_distribution<double> u(std::log(lo), std::log(hi));
+  return static_cast<float>(std::exp(u(lowbit_test::rng())));
+}
+
+// Scales from 1e-6 to 10, yScale mostly chosen so that outputs spread over
+// the type (sometimes not, so they saturate), zero points and narrowed ranges
+// across the type, bias none / one / per channel.
+HardSwishCase hardswish_case(size_t c, bool out_signed) {
+  auto& rng = lowbit_test::rng();
+  std::uniform_int_distribution<int> pick(0, 99);
+  HardSwishCase k;
+  const int magnitudes[] = {3, 8, 12, 16, 20, 24, 28, 31};
+  k.magnitude = magnitudes[pick(rng) % 8];
+  const float s0 = log_uniform(1e-6f, 10.0f);
+  const size_t ns = pick(rng) < 50 ? c : 1;
+  for (size_t j = 0; j < ns; ++j) k.scale.push_back(pick(rng) < 20 ? s0 : s0 * log_uniform(0.25f, 4.0f));
+  const int bias_kind = pick(rng) % 3;
+  const size_t nb = bias_kind == 0 ? 0 : bias_kind == 1 ? 1 : c;
+  std::uniform_int_distribution<int64_t> wide(INT32_MIN, INT32_MAX);
+  std::uniform_int_distribution<int32_t> near(-(1 << 12), 1 << 12);
+  for (size_t j = 0; j < nb; ++j) k.bias.push_back(pick(rng) < 10 ? static_cast<int32_t>(wide(rng)) : near(rng));
+  // The real output reaches about s0 * 2^magnitude; a step of 1/100 of that,
+  // or an unrelated yScale.
+  const double reach = static_cast<double>(s0) * std::ldexp(1.0, k.magnitude);
+  float sy = pick(rng) < 80 ? static_cast<float>(reach / (20.0 + pick(rng) * 3)) : log_uniform(1e-6f, 10.0f);
+  if (!(sy > 0.0f) || std::isinf(sy)) sy = 1.0f;
+  const int32_t tmin = out_signed ? -128 : 0, tmax = out_signed ? 127 : 255;
+  std::uniform_int_distribution<int32_t> in_type(tmin, tmax);
+  const int32_t zy = pick(rng) < 20 ? (pick(rng) < 50 ? tmin : tmax) : in_type(rng);
+  int32_t qlo = tmin, qhi = tmax;
+  if (pick(rng) < 30) {
+    qlo = in_type(rng);
+    qhi = in_type(rng);
+    if (qlo > qhi) std::swap(qlo, qhi);
+  }
+  k.r = lowbit::make_qhardswish_requant(sy, zy, out_signed, qlo, qhi);
+  return k;
+}
+
+std::vector<int32_t> random_accumulators(size_t n, int magnitude) {
+  auto& rng = lowbit_test::rng();
+  const int64_t m = int64_t{1} << magnitude;
+  std::uniform_int_distribution<int64_t> v(std::max<int64_t>(-m, INT32_MIN), std::min<int64_t>(m, INT32_MAX));
+  std::uniform_int_distribution<int> pick(0, 99);
+  std::vector<int32_t> acc(n);
+  for (auto& a : acc) {
+    const int p = pick(rng);
+    a = p == 0 ? INT32_MIN : p == 1 ? INT32_MAX : p < 5 ? static_cast<int32_t>(v(rng) >> 8) : static_cast<int32_t>(v(rng));
+  }
+  return acc;
+}
+
+void run_hardswish(const lowbit::QElementwisePath& path, const HardSwishCase& k, const std::vector<int32_t>& acc,
+                   size_t rows, size_t c, std::vector<uint8_t>* out, lowbit::ThreadPool* pool) {
+  lowbit::qrequantize_hardswish(path, k.r, acc.data(), rows, c, k.bias.empty() ? nullptr : k.bias.data(),
+                                k.bias.size(), k.scale.data(), k.scale.size(), out->data(), pool);
+}
+
+}  // namespace
+
+TEST(qrequantize_hardswish_every_path_matches_ref) {
+  for (lowbit::Isa isa : lowbit_test::isas_under_test()) {
+    const auto& path = lowbit::qelementwise_path(isa);
+    for (size_t c : {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65, 200}) {
+      for (size_t rows : {1, 2, 3, 4, 5, 37, 1200}) {
+        for (bool out_signed : {false, true}) {
+          for (int rep = 0; rep < 3; ++rep) {
+            const HardSwishCase k = hardswish_case(c, out_signed);
+            const auto acc = random_accumulators(rows * c, k.magnitude);
+            std::vector<uint8_t> want(rows * c + 1, 0xA5), got(rows * c + 1, 0xA5);
+            run_hardswish(lowbit::ref::kQElementwisePath, k, acc, rows, c, &want, nullptr);
+            run_hardswish(path, k, acc, rows, c, &got, &lowbit::default_thread_pool());
+            CHECK(want == got);
+            if (want != got) {
+              std::printf("  %s, c %zu, rows %zu, %s, sy %g, bias %zu, scales %zu\n", lowbit::isa_name(isa), c, rows,
+                          out_signed ? "int8" : "uint8", k.r.sy, k.bias.size(), k.scale.size());
+              return;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(qhardswish_row_kernels_match_ref_at_every_length) {
+  // The row kernel straight, every length 0..100 (each tail) and each stride
+  // pair, bytes past n untouched.
+  for (lowbit::Isa isa : lowbit_test::isas_under_test()) {
+    const auto& path = lowbit::qelementwise_path(isa);
+    for (size_t n = 0; n <= 100; ++n) {
+      for (bool out_signed : {false, true}) {
+        const HardSwishCase k = hardswish_case(n + 1, out_signed);
+        const auto acc = random_accumulators(n, k.magnitude);
+        std::vector<int32_t> bias = random_accumulators(n + 1, 10);
+        std::vector<float> scale(n + 1);
+        for (auto& s : scale) s = log_uniform(k.scale[0] * 0.5f, k.scale[0] * 2.0f);
+        for (size_t sb : {0, 1}) {
+          for (size_t ss : {0, 1}) {
+            std::vector<uint8_t> want(n + 8, 0xA5), got(n + 8, 0xA5);
+            lowbit::ref::qhardswish_row(k.r, acc.data(), bias.data(), sb, scale.data(), ss, want.data(), n);
+            path.hardswish_row(k.r, acc.data(), bias.data(), sb, scale.data(), ss, got.data(), n);
+            CHECK(want == got);
+          }
+        }
+        RETURN_IF_FAILED();
+      }
+    }
+  }
+}
+
+TEST(qhardswish_extremes_every_path) {
+  // int32 limits with wrapping biases, scales at the limit (fl(2^31 * s)
+  // finite), a tiny yScale (q = +-inf, clamped), exact .5 ties (s = 1, sy = 2:
+  // h = a for a >= 3), narrowed ranges.
+  const float s_max = std::nextafter(std::numeric_limits<float>::max() / 2147483648.0f, 0.0f);
+  CHECK(lowbit::qhardswish_scale_ok(s_max));
+  CHECK(!lowbit::qhardswish_scale_ok(std::numeric_limits<float>::max()));
+  CHECK(!lowbit::qhardswish_scale_ok(0.0f));
+  std::vector<int32_t> acc;
+  for (int32_t a : {INT32_MIN, INT32_MIN + 1, -16777217, -16777216, -65537, -7, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 7,
+                    9, 16777217, 16777219, INT32_MAX - 1, INT32_MAX}) {
+    acc.push_back(a);
+  }
+  const size_t c = acc.size();
+  const std::vector<int32_t> bias_wrap = {INT32_MAX, INT32_MIN, 1, -1};
+  for (lowbit::Isa isa : lowbit_test::isas_under_test()) {
+    const auto& path = lowbit::qelementwise_path(isa);
+    for (bool out_signed : {false, true}) {
+      const int32_t tmin = out_signed ? -128 : 0, tmax = out_signed ? 127 : 255;
+      for (float s : {1.0f, s_max, 1e-6f, 0.5f}) {
+        for (float sy : {2.0f, 0.5f, 1e-30f, std::numeric_limits<float>::denorm_min(), 1e30f}) {
+          for (int32_t b : bias_wrap) {
+            for (int32_t zy : {tmin, tmax, (tmin + tmax) / 2}) {
+              HardSwishCase k;
+              k.r = lowbit::make_qhardswish_requant(sy, zy, out_signed, b == 1 ? tmin + 3 : tmin, b == 1 ? tmax - 9 : tmax);
+              k.scale = {s};
+              k.bias = {b};
+              std::vector<uint8_t> want(c), got(c);
+              run_hardswish(lowbit::ref::kQElementwisePath, k, acc, 1, c, &want, nullptr);
+              run_hardswish(path, k, acc, 1, c, &got, nullptr);
+              CHECK(want == got);
+            }
+          }
+        }
+      }
+    }
+    RETURN_IF_FAILED();
+  }
+  // Ties round to even: s = 1, sy = 2, zy = 0: a = 3, 5, 7, 9 -> 1.5, 2.5, 3.5, 4.5 -> 2, 2, 4, 4.
+  HardSwishCase k;
+  k.r = lowbit::make_qhardswish_requant(2.0f, 0, false, 0, 255);
+  k.scale = {1.0f};
+  const std::vector<int32_t> ties = {3, 5, 7, 9, -3, 1000};
+  for (lowbit::Isa isa : lowbit_test::isas_under_test()) {
+    std::vector<uint8_t> y(ties.size());
+    run_hardswish(lowbit::qelementwise_path(isa), k, ties, 1, ties.size(), &y, nullptr);
+    CHECK(y == std::vector<uint8_t>({2, 2, 4, 4, 0, 255}));
+  }
+}
+
+TEST(qhardswish_ref_is_unary_hardswish_then_quantize_and_near_float64) {
+  // ref's HardSwish is unary_one(kHardSwish) bit for bit, and the whole
+  // formula is within one step of a float64 recomputation.
+  lowbit::UnaryParams hs;
+  hs.op = lowbit::UnaryOp::kHardSwish;
+  int differ = 0, total = 0;
+  for (int rep = 0; rep < 200; ++rep) {
+    const bool out_signed = rep % 2 == 1;
+    const size_t c = 1 + rep % 40;
+    const HardSwishCase k = hardswish_case(c, out_signed);
+    const auto acc = random_accumulators(c * 50, k.magnitude);
+    std::vector<uint8_t> y(acc.size());
+    run_hardswish(lowbit::ref::kQElementwisePath, k, acc, 50, c, &y, nullptr);
+    for (size_t i = 0; i < acc.size(); ++i) {
+      const size_t j = i % c;
+      const int32_t b = k.bias.empty() ? 0 : k.bias[k.bias.size() == 1 ? 0 : j];
+      const float s = k.scale[k.scale.size() == 1 ? 0 : j];
+      const int64_t wide = int64_t{acc[i]} + b;
+      const int32_t a = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(wide)));
+      const int got = out_signed ? static_cast<int8_t>(y[i]) : y[i];
+      // The stated float32 formula, through unary_one.
+      const float q = lowbit::unary_one(hs, static_cast<float>(a) * s) / k.r.sy;
+      const float qc = std::fmin(std::fmax(q, k.r.lo), k.r.hi);
+      CHECK_EQ(got, static_cast<int>(std::nearbyint(qc)) + k.r.zy);
+      // float64, independently.
+      const double v = static_cast<double>(a) * s;
+      const double h = v * std::min(1.0, std::max(0.0, v / 6.0 + 0.5));
+      const double q64 = std::min<double>(k.r.hi, std::max<double>(k.r.lo, h / k.r.sy));
+      const int want = static_cast<int>(std::nearbyint(q64)) + k.r.zy;
+      CHECK(std::abs(want - got) <= 1);
+      differ += want != got;
+      ++total;
+    }
+    RETURN_IF_FAILED();
+  }
+  std::printf("  %d of %d results one step from float64\n", differ, total);
+}
+
+TEST(qhardswish_no_fma_and_a_true_division_on_every_path) {
+  // Random data rarely lands on a rounding boundary, so FMA contraction of
+  // fl(v / 6) + 0.5 or h * fl(1 / sy) for h / sy would go unseen: these
+  // inputs are searched so that each of those shortcuts changes the output,
+  // and every path must still equal ref on them.
+  auto& rng = lowbit_test::rng();
+  std::uniform_int_distribution<int32_t> small(-400, 400);
+  std::uniform_int_distribution<int32_t> target(-100, 100);
+  struct Input {
+    int32_t a;
+    float s, sy;
+  };
+  std::vector<Input> fma_cases, div_cases;
+  const float sixth = 1.0f / 6.0f;
+  auto clamp01 = [](float t) { return t > 1.0f ? 1.0f : (t < 0.0f ? 0.0f : t); };
+  auto out_of = [](float sy, float h) {
+    const auto r = lowbit::make_qhardswish_requant(sy, 0, true, -128, 127);
+    return lowbit::qround(h / sy, r.lo, r.hi, 0);
+  };
+  for (int k = 0; k < 400000 && (fma_cases.size() < 64 || div_cases.size() < 64); ++k) {
+    const int32_t a = small(rng);
+    if (a == 0) continue;
+    if (k % 2 == 0) {
+      // v in (-3, 3): t's add fused with v / 6 rounds once instead of twice.
+      const float s = log_uniform(1e-3f, 0.5f), v = static_cast<float>(a) * s;
+      if (!(v > -3.0f && v < 3.0f)) continue;
+      const float h1 = v * clamp01(v * sixth + 0.5f), h2 = v * clamp01(std::fma(v, sixth, 0.5f));
+      if (h1 == h2) continue;
+      const float sy = std::fabs(h1 + h2);  // h / sy near +-0.5, on either side
+      if (sy > 0.0f && out_of(sy, h1) != out_of(sy, h2)) fma_cases.push_back({a, s, sy});
+    } else {
+      // v >= 3 (h = v) with h / sy near a .5 tie: h * fl(1 / sy) may round across it.
+      const float sy = log_uniform(1e-3f, 10.0f);
+      const float s = static_cast<float>((target(rng) + 0.5) * sy / a);
+      const float v = static_cast<float>(a) * s;
+      if (!(v >= 3.0f) || !(s > 0.0f)) continue;
+      const lowbit::QHardSwishRequant r = lowbit::make_qhardswish_requant(sy, 0, true, -128, 127);
+      const int32_t recip = lowbit::qround(v * (1.0f / sy), r.lo, r.hi, 0);
+      if (recip != lowbit::qhardswish_one(r, a, 0, s)) div_cases.push_back({a, s, sy});
+    }
+  }
+  std::printf("  %zu inputs where FMA changes the output, %zu where a reciprocal does\n", fma_cases.size(),
+              div_cases.size());
+  CHECK(fma_cases.size() >= 16 && div_cases.size() >= 16);
+  for (lowbit::Isa isa : lowbit_test::isas_under_test()) {
+    const auto& path = lowbit::qelementwise_path(isa);
+    for (const auto* cases : {&fma_cases, &div_cases}) {
+      for (const Input& in : *cases) {
+        // 17 copies: the main loop and a tail on every path; bias 0, one scale.
+        HardSwishCase k;
+        k.r = lowbit::make_qhardswish_requant(in.sy, 0, true, -128, 127);
+        k.scale = {in.s};
+        const std::vector<int32_t> acc(17, in.a);
+        std::vector<uint8_t> want(17), got(17);
+        run_hardswish(lowbit::ref::kQElementwisePath, k, acc, 1, 17, &want, nullptr);
+        run_hardswish(path, k, acc, 1, 17, &got, nullptr);
+        CHECK(want == got);
+      }
+    }
+    RETURN_IF_FAILED();
   }
 }
