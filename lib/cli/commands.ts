@@ -117,6 +117,8 @@ const QUANTIZE_USAGE = `usage: lowbit quantize in.onnx -o out.onnx --calib DIR|t
   --activation uint8|int8 --reduce-range --percentile P
   --histogram-sample N    histogram methods: bin one value block in N of large activations (default 8; 1: every value)
   --exclude NAME,..  --exclude-op TYPE,..    leave these nodes in fp32
+  --ort-hardswish         quantize between a Conv and its HardSwish, as onnxruntime's quantizer does
+                          (default: after the HardSwish; lowbit fuses the pair, onnxruntime runs that Conv in float)
   --report out.html       per-layer SQNR table, and an HTML page with charts
   image folders: --size WxH --layout nchw|nhwc --mean a,b,c --std a,b,c --scale S --fit fill|cover|contain --limit N
   --batch N (default 8) --quiet`;
@@ -135,7 +137,7 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
   }
   const { positional, flags } = parseArgs(argv,
     ['o', 'output', 'calib', 'method', 'activation', 'exclude', 'exclude-op', 'batch', 'percentile', 'report', 'size', 'layout', 'mean', 'std', 'scale', 'fit', 'limit', 'weights', 'block-size', 'histogram-sample'],
-    ['per-channel', 'per-tensor', 'reduce-range', 'quiet', 'dynamic']);
+    ['per-channel', 'per-tensor', 'reduce-range', 'quiet', 'dynamic', 'ort-hardswish']);
   if (positional.length !== 1) fail('E_ARG', QUANTIZE_USAGE);
   const out = (flags.o ?? flags.output) as string | undefined;
   if (typeof out !== 'string') fail('E_ARG', 'quantize: say where to write the model with -o out.onnx');
@@ -169,6 +171,7 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
     perChannel: flags['per-tensor'] !== true,
     activationType: (flags.activation ?? 'uint8') as 'uint8' | 'int8',
     reduceRange: flags['reduce-range'] === true,
+    fuseHardSwish: flags['ort-hardswish'] !== true,
     exclude,
     onProgress: progressBar(total),
     report: typeof flags.report === 'string',

@@ -99,10 +99,13 @@ export function fuseQdq(g: Graph): number {
       if (!bdq || bdq.opType !== 'DequantizeLinear' || !isConst(g, bdq.inputs[0]) || g.constants.get(bdq.inputs[0])!.dtype !== 'int32') continue;
       bias = bdq.inputs[0];
     }
-    // The output: an optional Relu/Clip, then QuantizeLinear.
+    // The output: an optional Relu/Clip (a clamp of the 8-bit result) or, for
+    // a Conv, HardSwish (applied to the accumulators in float before they are
+    // quantized: lowbit's quantizer puts no QuantizeLinear between the two),
+    // then QuantizeLinear.
     let next = only(consumers, g, op.outputs[0]);
     let act: Node | undefined;
-    if (next && (next.opType === 'Relu' || next.opType === 'Clip')) {
+    if (next && next.domain === '' && (next.opType === 'Relu' || next.opType === 'Clip' || (next.opType === 'HardSwish' && op.opType === 'Conv'))) {
       if (next.opType === 'Clip' && !clipBounds(g, next)) continue;
       act = next;
       next = only(consumers, g, next.outputs[0]);
@@ -112,7 +115,10 @@ export function fuseQdq(g: Graph): number {
     const q = next;
     const attrs: Node['attrs'] = {};
     for (const [k, v] of Object.entries(op.attrs)) attrs[k] = v;
-    if (act) {
+    const hardSwish = act?.opType === 'HardSwish';
+    if (hardSwish) {
+      attrs['lowbit.activation'] = 'hardswish';
+    } else if (act) {
       const [lo, hi] = act.opType === 'Relu' ? [0, Infinity] : clipBounds(g, act)!;
       attrs['lowbit.min'] = lo;
       attrs['lowbit.max'] = hi;
@@ -122,7 +128,8 @@ export function fuseQdq(g: Graph): number {
     const fused: Node = {
       name: `${op.name}#qdq`,
       opType: op.opType === 'Conv' ? 'QLinearConv' : 'QLinearMatMul',
-      domain: '',
+      // With HardSwish it is no longer ONNX's QLinearConv: lowbit's own.
+      domain: hardSwish ? 'lowbit' : '',
       inputs,
       outputs: [q.outputs[0]],
       attrs,

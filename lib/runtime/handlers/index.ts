@@ -3,7 +3,7 @@
 import type { Node } from '../../graph/ir';
 import type { Handler } from '../planner';
 import { binaryHandlers, BINARY_DOMAIN } from './binary';
-import { convHandlers } from './conv';
+import { convHandlers, lowbitConvHandlers } from './conv';
 import { elementwiseHandlers, gatherData } from './elementwise';
 import { qelementwiseHandlers } from './qelementwise';
 import { dynamicMatMul, int4MatMul, lut8, quantHandlers } from './quant';
@@ -23,6 +23,7 @@ const LOWBIT_DOMAIN: Record<string, Handler> = {
   Lut8: lut8,
   DynamicMatMul: dynamicMatMul,
   Int4MatMul: int4MatMul,
+  ...lowbitConvHandlers,
   ...qelementwiseHandlers,
 };
 
