@@ -114,6 +114,8 @@ export interface Binding {
     min: number,
     max: number,
     outSigned: boolean,
+    /** HardSwish before the clamp (fp32 mode): the output's y_scale, or null. */
+    hardSwishYScale: number | null,
   ) => NativeRequantization;
 
   /** out[m x n] = (a[m x k] - aZeroPoint) * (b - bZeroPoint); int32 out, or 8-bit when requantized. */

@@ -26,6 +26,12 @@ export interface RequantizeOptions {
   mode?: RequantMode;
   /** The channel axis for per-channel parameters; defaults to the last axis. */
   axis?: number;
+  /**
+   * fp32 mode: HardSwish between the scaling and the clamp (a Conv quantized
+   * after its HardSwish). yScale is the output's scale: the stage applies
+   * HardSwish to the real value (acc + bias) * scale * yScale.
+   */
+  hardSwish?: { yScale: number };
 }
 
 function numbers(v: ParamValue, op: string, name: string): number[] {
@@ -92,7 +98,14 @@ export function makeRequantization(op: string, o: RequantizeOptions): NativeRequ
     const params = (scale ?? multiplier)!.length;
     if (bias.length > 1 && params > 1 && bias.length !== params) fail('E_SHAPE', `${op}: bias has ${bias.length} values, the scale has ${params}`);
   }
-  return new native.Requantization(mode, scale, multiplier, shift, bias, zeroPoint, min, max, outType === 'int8');
+  let hardSwish: number | null = null;
+  if (o.hardSwish !== undefined && o.hardSwish !== null) {
+    if (mode !== 'fp32') fail('E_ARG', `${op}: hardSwish needs mode 'fp32'`);
+    const y = typeof o.hardSwish === 'object' ? o.hardSwish.yScale : undefined;
+    if (typeof y !== 'number' || !(y > 0) || !Number.isFinite(y)) fail('E_RANGE', `${op}: hardSwish.yScale must be a positive finite number, got ${describe(y)}`);
+    hardSwish = y;
+  }
+  return new native.Requantization(mode, scale, multiplier, shift, bias, zeroPoint, min, max, outType === 'int8', hardSwish);
 }
 
 /** Requantizes int32 accumulators to uint8/int8 (see RequantizeOptions). */

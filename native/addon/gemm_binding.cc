@@ -83,7 +83,7 @@ Napi::Value RequantizationHandle::GetChannels(const Napi::CallbackInfo& info) {
 
 RequantizationHandle::RequantizationHandle(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<RequantizationHandle>(info) {
-  Args args(info, "Requantization", 9);
+  Args args(info, "Requantization", 10);
   const std::string mode = args.string(0, "mode");
   lowbit::Requantization& rq = rq_;
   rq.out_signed = args.boolean(8, "outSigned");
@@ -124,6 +124,21 @@ RequantizationHandle::RequantizationHandle(const Napi::CallbackInfo& info)
     }
   } else {
     args.fail(kArg, "mode must be 'fp32' or 'fixedpoint', got '" + mode + "'");
+  }
+  if (!args.is_null(9)) {
+    // HardSwish before the clamp (lowbit/requantize.h): argument 9 is the output's y_scale.
+    if (rq.mode != lowbit::RequantMode::kFp32) args.fail(kArg, "hardSwish needs mode 'fp32'");
+    if (!args[9].IsNumber()) args.fail(kArg, "hardSwish yScale must be a number");
+    const double y_scale = args[9].As<Napi::Number>().DoubleValue();
+    if (!(y_scale > 0) || !std::isfinite(y_scale) || y_scale > 1e30) {
+      args.fail(kRange, "hardSwish yScale must be a positive finite number, got " + std::to_string(y_scale));
+    }
+    // |acc * scale| stays finite (x * t is then never inf * 0).
+    for (size_t i = 0; i < rq.scale.size(); ++i) {
+      if (rq.scale[i] > 1e29f) args.fail(kRange, "scale[" + std::to_string(i) + "] above 1e29 with hardSwish");
+    }
+    rq.hardswish = true;
+    rq.hardswish_k = static_cast<float>(y_scale) / 6.0f;
   }
   if (!args.is_null(4)) vec_of(4, "bias", napi_int32_array, &rq.bias);
   const size_t params = rq.mode == lowbit::RequantMode::kFp32 ? rq.scale.size() : rq.multiplier.size();

@@ -107,6 +107,8 @@ void prepare_small_m(const PackedSmallM& w, const Requantization& rq, bool x_sig
   p.qmax = rq.qmax;
   p.lo = static_cast<float>(rq.qmin - rq.zero_point);
   p.hi = static_cast<float>(rq.qmax - rq.zero_point);
+  p.hardswish = rq.hardswish;
+  p.hardswish_k = rq.hardswish_k;
   p.init.assign(mp, 0);
   p.scale.assign(mp, 0.0f);  // padded channels: computed, never stored
   p.multiplier.assign(mp, 0);

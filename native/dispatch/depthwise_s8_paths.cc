@@ -104,6 +104,8 @@ void prepare_depthwise(const PackedDepthwise& w, const Requantization* rq, int32
   // As requantize_one: clamp before rounding, in the domain without the zero point.
   p.lo = static_cast<float>(p.qmin - p.zero_point);
   p.hi = static_cast<float>(p.qmax - p.zero_point);
+  p.hardswish = rq != nullptr && rq->hardswish;
+  p.hardswish_k = p.hardswish ? rq->hardswish_k : 0.0f;
   p.init.assign(cp, 0);
   p.scale.assign(cp, 0.0f);  // padded channels: 0, never stored
   p.multiplier.assign(cp, 0);

@@ -55,6 +55,8 @@ struct SmallMParams {
   bool x_signed = false;
   int32_t zero_point = 0, qmin = 0, qmax = 0;
   float lo = 0, hi = 0;  // fp32 clamp before the zero point (as requantize_one)
+  bool hardswish = false;  // fp32: hardswish_steps(x, hardswish_k) before the clamp
+  float hardswish_k = 0;
   std::vector<int32_t> init;  // bias - za_eff * weight_sum (wrapping)
   std::vector<float> scale;
   std::vector<int32_t> multiplier, left_shift, right_shift, round_mask;

@@ -75,6 +75,8 @@ struct DepthwiseParams {
   Requantization rq;                  // as given (ref reads it)
   int32_t zero_point = 0, qmin = 0, qmax = 0;
   float lo = 0, hi = 0;               // fp32 clamp before the zero point (as requantize_one)
+  bool hardswish = false;             // fp32: hardswish_steps(x, hardswish_k) before the clamp
+  float hardswish_k = 0;
   std::vector<int32_t> init;          // bias - x_zero_point * weight_sum (wrapping)
   // The arrays below and `init` are in natural channel order unless the path's
   // finish_params rearranged them (see DepthwisePath).

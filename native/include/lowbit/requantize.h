@@ -24,6 +24,12 @@ struct Requantization {
   int32_t qmin = 0;                  // output clamp, in the output domain
   int32_t qmax = 255;                // (ReLU / ReLU6 are expressed as a range)
   bool out_signed = false;
+  // fp32 mode only: HardSwish between the scaling and the clamp, for a Conv
+  // whose output is quantized after its HardSwish. x = acc * scale is the
+  // output in steps of y_scale, so hardswish(x * y_scale) / y_scale =
+  // x * clamp(x * k + 1/2, 0, 1) with k = y_scale / 6 (hardswish_k).
+  bool hardswish = false;
+  float hardswish_k = 0.0f;
 
   // Number of channels the parameters describe (1 = per tensor).
   size_t channels() const {
@@ -31,6 +37,18 @@ struct Requantization {
     return p > bias.size() ? p : bias.size();
   }
 };
+
+// HardSwish of a value in output steps (see Requantization::hardswish), in
+// this order, each operation one float32 rounding (no FMA): t = x * k;
+// t = t + 1/2; t = min(t, 1); t = max(t, 0); x * t. The binding keeps
+// |acc * scale| finite, so x * t is never inf * 0.
+inline float hardswish_steps(float x, float k) {
+  float t = x * k;
+  t = t + 0.5f;
+  t = t > 1.0f ? 1.0f : t;
+  t = t < 0.0f ? 0.0f : t;
+  return x * t;
+}
 
 // One value, channel c. This is the definition every path must match.
 inline int32_t requantize_one(const Requantization& rq, int32_t acc, size_t c) {
@@ -41,6 +59,7 @@ inline int32_t requantize_one(const Requantization& rq, int32_t acc, size_t c) {
     const float s = rq.scale[rq.scale.size() == 1 ? 0 : c];
     // ONNX QLinear*: acc * scale in float32, clamp, round half to even, add zero point.
     float x = static_cast<float>(acc) * s;
+    if (rq.hardswish) x = hardswish_steps(x, rq.hardswish_k);
     const float lo = static_cast<float>(rq.qmin - rq.zero_point);
     const float hi = static_cast<float>(rq.qmax - rq.zero_point);
     x = x < lo ? lo : (x > hi ? hi : x);

@@ -60,6 +60,8 @@ inline OutputStage make_output_stage(const Requantization* rq) {
   out.qmax = rq->qmax;
   out.lo = static_cast<float>(rq->qmin - rq->zero_point);  // as requantize_one
   out.hi = static_cast<float>(rq->qmax - rq->zero_point);
+  out.hardswish = rq->hardswish;
+  out.hardswish_k = rq->hardswish_k;
   return out;
 }
 

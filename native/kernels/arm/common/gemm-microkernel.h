@@ -35,6 +35,8 @@ struct OutputStage {
   int32_t qmax = 0;
   float lo = 0.0f;  // fp32 clamp bounds, before the zero point (as requantize_one)
   float hi = 0.0f;
+  bool hardswish = false;  // fp32: hardswish_steps(x, hardswish_k) before the clamp
+  float hardswish_k = 0.0f;
 };
 
 // Per panel of NR columns, prepared by the driver once per panel and row chunk,

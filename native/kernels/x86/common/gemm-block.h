@@ -26,6 +26,8 @@ struct OutputStage {
   int32_t zero_point = 0;
   int32_t qmin = 0, qmax = 0;  // fixedpoint clamp
   float lo = 0, hi = 0;        // fp32 clamp, in the domain before the zero point is added
+  bool hardswish = false;      // fp32: hardswish_steps(x, hardswish_k) before the clamp
+  float hardswish_k = 0;
 };
 
 static inline OutputStage make_output_stage(const Requantization* rq) {
@@ -38,6 +40,8 @@ static inline OutputStage make_output_stage(const Requantization* rq) {
     // As requantize_one: clamp before rounding, in the domain without the zero point.
     os.lo = static_cast<float>(rq->qmin - rq->zero_point);
     os.hi = static_cast<float>(rq->qmax - rq->zero_point);
+    os.hardswish = rq->hardswish;
+    os.hardswish_k = rq->hardswish_k;
   }
   return os;
 }
