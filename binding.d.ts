@@ -399,10 +399,6 @@ export interface Binding {
   /** QLinearGlobalAveragePool: x [n, c, spatial] (nchw) or [n, spatial, c] (nhwc) -> [n, c]; scales [sx, sy], zeroPoints [zx, zy]. */
   qglobalAveragePool(layout: NativeLayout, x: Operand<Bytes>, out: Operand<Bytes>, n: number, c: number, spatial: number,
                      scales: Float32Array, zeroPoints: readonly number[], outRange: readonly number[], program?: NativeProgram): void;
-  /** int32 accumulators [rows, channels] (channels innermost) -> HardSwish -> 8 bits (native/include/lowbit/qelementwise.h); scale and bias: 1 or `channels` values. */
-  qrequantizeHardSwish(acc: Operand<Int32Array>, out: Operand<Bytes>, rows: number, channels: number, scale: Float32Array,
-                       bias: Int32Array | null, yScale: number, yZeroPoint: number, outRange: readonly number[],
-                       program?: NativeProgram): void;
   /** Calibration statistics (native/include/lowbit/stats.h): out = [min, max] of x, NaN ignored. */
   minMax(x: Operand<Float32Array>, count: number, out: Operand<Float32Array>, program?: NativeProgram): void;
   /** One batch into a growing |x| histogram; state [lo, hi, width, counts...] (a uint8 slot of its bytes when recording, or an AbsHistogramState updated in place); sample: large buffers count their tail from every value and their bulk from one block in `sample` (1: every value). */

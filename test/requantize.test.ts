@@ -96,6 +96,37 @@ describe('requantize', function () {
     assert.deepEqual(Array.from(y.data), [10, 10, 0, 20, 15, 2]);
   });
 
+  it('fp32 mode with hardSwish: HardSwish of the real value, in output steps, before the clamp', function () {
+    // x = fl(acc * s) is the output in steps of yScale; hardswish(x * yScale) / yScale
+    // = x * clamp(x * yScale / 6 + 1/2, 0, 1), each step one float32 rounding.
+    const rng = new Rng(11);
+    const n = 4096;
+    const acc = Int32Array.from({ length: n }, () => rng.int(-400000, 900000));
+    for (const outType of ['uint8', 'int8'] as const) {
+      for (const [scale, yScale] of [[1e-4, 0.05], [3.3e-5, 0.12], [2e-3, 1.7]]) {
+        const zeroPoint = outType === 'int8' ? -120 : 9;
+        const y = ops.requantize(new Tensor('int32', acc), { scale, zeroPoint, outType, hardSwish: { yScale } });
+        const plain = ops.requantize(new Tensor('int32', acc), { scale, zeroPoint, outType });
+        const s = Math.fround(scale), k = Math.fround(Math.fround(yScale) / 6);
+        const [lo, hi] = outType === 'int8' ? [-128, 127] : [0, 255];
+        let changed = 0;
+        for (let i = 0; i < n; i++) {
+          const x = Math.fround(Math.fround(acc[i]) * s);
+          const t = Math.min(1, Math.max(0, Math.fround(Math.fround(x * k) + 0.5)));
+          const want = Math.min(hi, Math.max(lo, roundHalfEven(Math.fround(x * t)) + zeroPoint));
+          if (y.data[i] !== want) assert.fail(`acc ${acc[i]} scale ${scale} yScale ${yScale}: got ${y.data[i]}, want ${want}`);
+          if (y.data[i] !== plain.data[i]) changed++;
+        }
+        assert.ok(changed > n / 10, `HardSwish changed only ${changed} of ${n} outputs`);
+      }
+    }
+    assert.throws(() => ops.requantize(new Tensor('int32', [1]), { multiplier: 1 << 30, shift: 0, hardSwish: { yScale: 1 } }), (e: unknown) => e instanceof LowbitError && e.code === 'E_ARG');
+    for (const yScale of [0, -1, NaN, Infinity]) {
+      assert.throws(() => ops.requantize(new Tensor('int32', [1]), { scale: 1, hardSwish: { yScale } }), (e: unknown) => e instanceof LowbitError && e.code === 'E_RANGE', `yScale ${yScale}`);
+    }
+    assert.throws(() => ops.requantize(new Tensor('int32', [1]), { scale: 1e30, hardSwish: { yScale: 1 } }), (e: unknown) => e instanceof LowbitError && e.code === 'E_RANGE');
+  });
+
   it('quantizeMultiplier matches TFLite QuantizeMultiplier', function () {
     assert.deepEqual(ops.quantizeMultiplier(0.5), { multiplier: 1073741824, shift: 0 });
     assert.deepEqual(ops.quantizeMultiplier(1), { multiplier: 1073741824, shift: 1 });

@@ -49,9 +49,8 @@ export {
 export type { PoolOptions, PoolGeometry, PoolLayout } from './pool';
 export {
   qlinearBinaryInto, qlinearAdd, qlinearAddInto, qlinearMul, qlinearMulInto, qlinearGlobalAveragePool, qlinearGlobalAveragePoolInto,
-  requantizeHardSwishInto,
 } from './qelementwise';
-export type { QLinearBinaryParams, QLinearPoolParams, RequantizeHardSwishParams } from './qelementwise';
+export type { QLinearBinaryParams, QLinearPoolParams } from './qelementwise';
 export {
   transpose, transposeInto, transposeShape, nchwToNhwc, nhwcToNchw, concat, concatInto, concatShape, split, splitInto,
   splitShapes, slice, sliceInto, slicePlan, sliceShape, pad, padInto, padPlan, padShape, expand, expandInto, expandShape,

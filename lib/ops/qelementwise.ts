@@ -9,17 +9,15 @@
 //   y   = saturate(round_half_even(t) + zy), within an optional clip
 //   pool: y = saturate(round_half_even(fl(fl(sum(x) - n * zx) * fl(sx / fl(sy * n)))) + zy), n pixels
 // identical on every kernel path; within one step of the ONNX reference
-// (dequantize, float op, quantize by division). requantizeHardSwishInto takes
-// an int8 convolution's int32 accumulators through HardSwish to 8 bits, with
-// no quantization between the two (see its comment).
+// (dequantize, float op, quantize by division).
 import { fail } from '../errors';
 import { native } from '../native';
 import { integerRange } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { broadcastPlan, broadcastShape, ClipOptions } from './elementwise';
 import { invoke, native_, numberOption, operandInfo, OperandInfo, sameShape, shapeString } from './operand';
-import { describe, intOption } from './params';
-import { isSlot, Operand, Program } from './program';
+import { describe } from './params';
+import type { Operand, Program } from './program';
 import { globalPoolShape, PoolLayout } from './pool';
 
 type Bytes8 = 'int8' | 'uint8';
@@ -35,18 +33,6 @@ export interface QLinearBinaryParams {
   yZeroPoint?: number;
   /** A fused clamp in real units (Relu = {min: 0}), applied as the quantized range it maps to. */
   clip?: ClipOptions;
-}
-
-/** Requantize-through-HardSwish: int32 convolution accumulators -> HardSwish -> 8 bits. */
-export interface RequantizeHardSwishParams {
-  /** The accumulators' scale (x scale * w scale): one value, or one per channel. */
-  scale: Float32Array | number[] | number;
-  /** int32 bias added to each accumulator first: one value, or one per channel. */
-  bias?: Int32Array | number[];
-  yScale: number;
-  yZeroPoint?: number;
-  /** Output clamp in the quantized domain (defaults: the output type's range). */
-  min?: number; max?: number;
 }
 
 /** Quantization of a QLinearGlobalAveragePool's input and output. */
@@ -177,72 +163,4 @@ export function qlinearGlobalAveragePool(x: Tensor, params: QLinearPoolParams, d
   const out = Tensor.zeros(ot, globalPoolShape(xi.shape, paramsObject(params, name).layout ?? 'nchw', name).outShape);
   qlinearGlobalAveragePoolInto(x, out, params);
   return new Tensor(ot, out.data as never, out.shape, { scale: Float32Array.of(params.yScale), zeroPoint: Int32Array.of(params.yZeroPoint ?? 0) }) as Tensor<'int8' | 'uint8'>;
-}
-
-/** 1 or `channels` values of a per-tensor / per-channel parameter (not copied). */
-function perChannel(v: unknown, op: string, name: string, channels: number): ArrayLike<unknown> {
-  const list = typeof v === 'number' ? [v]
-    : Array.isArray(v) || v instanceof Float32Array || v instanceof Int32Array ? (v as ArrayLike<unknown>)
-    : fail('E_ARG', `${op}: ${name} must be a number, an array or a typed array, got ${describe(v)}`);
-  if (list.length !== 1 && list.length !== channels) {
-    fail('E_SHAPE', `${op}: ${name} has ${list.length} values, expected 1 or ${channels} (one per channel)`);
-  }
-  return list;
-}
-
-function byteRange(x: Operand, bytesPer: number): [ArrayBuffer | SharedArrayBuffer | 'arena', number, number] | null {
-  if (x instanceof Tensor) return [x.data.buffer, x.data.byteOffset, x.data.byteOffset + x.data.byteLength];
-  if (isSlot(x) && x.ref >= 0) return ['arena', x.ref, x.ref + bytesPer * x.shape.reduce((a, b) => a * b, 1)];
-  return null;
-}
-
-/**
- * int32 accumulators (an int8 convolution's output without a stage) -> 8 bits
- * through HardSwish, per channel c (native/include/lowbit/qelementwise.h):
- *   v = fl(float(acc + bias[c]) * scale[c]) (wrapping int32 add), h = HardSwish(v) in float32
- *   y = saturate(round_half_even(clamp(fl(h / yScale), min - zy, max - zy)) + zy)
- * acc: int32, channels innermost (any shape whose last stored dimension is
- * `channels`: only element counts are checked); out: int8/uint8, the same
- * element count; out's dtype is the output type. Identical on every kernel path.
- */
-export function requantizeHardSwishInto(acc: Operand, out: Operand, channels: number, params: RequantizeHardSwishParams, program?: Program): void {
-  const op = 'requantizeHardSwishInto';
-  const p = paramsObject(params, op);
-  const ai = operandInfo(acc, op, 'acc', ['int32']);
-  const oi = operandInfo(out, op, 'out', BYTES);
-  const ot = oi.dtype as Bytes8;
-  if (typeof channels !== 'number' || !Number.isSafeInteger(channels) || channels < 1) {
-    fail('E_RANGE', `${op}: channels must be a positive integer, got ${describe(channels)}`);
-  }
-  if (oi.size !== ai.size) fail('E_SHAPE', `${op}: out has ${oi.size} elements, acc has ${ai.size}: they must be equal`);
-  if (ai.size % channels !== 0) fail('E_SHAPE', `${op}: acc has ${ai.size} elements, not a multiple of channels = ${channels}`);
-  // Plain loops: typed-array from() with a map function costs ~100 us per 1000 channels.
-  const scales = perChannel(p.scale, op, 'scale', channels);
-  const scale = new Float32Array(scales.length);
-  for (let i = 0; i < scales.length; i++) {
-    const v = scales[i];
-    const f = typeof v === 'number' ? Math.fround(v) : NaN;
-    // fl(float(a) * s) must stay finite for every int32 a (|float(a)| <= 2^31).
-    if (!(f > 0) || !Number.isFinite(Math.fround(f * 2147483648))) {
-      fail('E_RANGE', `${op}: scale[${i}] must be a positive finite number below ~1.58e29 (float32 max / 2^31), got ${String(v)}`);
-    }
-    scale[i] = f;
-  }
-  let bias: Int32Array | null = null;
-  if (p.bias !== undefined) {
-    const values = perChannel(p.bias, op, 'bias', channels);
-    bias = values instanceof Int32Array ? values : new Int32Array(values.length);
-    if (!(values instanceof Int32Array)) {
-      for (let i = 0; i < values.length; i++) bias[i] = intOption(values[i], op, `bias[${i}]`, -2147483648, 2147483647);
-    }
-  }
-  const sy = scaleOf(p.yScale, op, 'yScale');
-  const zy = zeroPointOf(p.yZeroPoint, ot, op, 'yZeroPoint');
-  const [tlo, thi] = integerRange(ot);
-  const lo = p.min === undefined ? tlo : intOption(p.min, op, 'min', tlo, thi);
-  const hi = p.max === undefined ? thi : intOption(p.max, op, 'max', tlo, thi);
-  if (lo > hi) fail('E_RANGE', `${op}: min ${lo} is above max ${hi}`);
-  const ra = byteRange(acc, 4), ro = byteRange(out, 1);
-  if (ra !== null && ro !== null && ra[0] === ro[0] && ra[1] < ro[2] && ro[1] < ra[2]) fail('E_ARG', `${op}: out shares memory with acc`);
-  invoke(native.qrequantizeHardSwish, [native_(acc), native_(out), ai.size / channels, channels, scale, bias, sy, zy, [lo, hi]], program);
 }

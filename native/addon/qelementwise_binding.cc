@@ -1,13 +1,10 @@
 // Quantized elementwise ops on the active kernel path (lowbit/qelementwise.h):
-// qbinary (QLinearAdd / QLinearMul with a broadcast plan from JavaScript),
-// qglobalAveragePool (QLinearGlobalAveragePool, NCHW or NHWC) and
-// qrequantizeHardSwish (int32 convolution accumulators -> HardSwish -> 8
-// bits). Each takes an optional Program last (op_call.h). Every scale, zero
-// point and range is checked here so that a recorded step cannot fail or
-// meet a NaN.
+// qbinary (QLinearAdd / QLinearMul with a broadcast plan from JavaScript) and
+// qglobalAveragePool (QLinearGlobalAveragePool, NCHW or NHWC). Each takes an
+// optional Program last (op_call.h). Every scale, zero point and range is
+// checked here so that a recorded step cannot fail or meet a NaN.
 #include <cmath>
 #include <string>
-#include <vector>
 
 #include "bindings.h"
 #include "list_args.h"
@@ -146,58 +143,11 @@ Napi::Value QGlobalAveragePool(const Napi::CallbackInfo& info) {
   }, static_cast<double>(in_count));
 }
 
-// qrequantizeHardSwish(acc, out, rows, channels, scale, bias, yScale, yZeroPoint, outRange [min, max][, program]):
-// int32 accumulators [rows, channels] (channels innermost) -> 8 bits through
-// HardSwish; scale: Float32Array of 1 or `channels` values, bias: null or an
-// Int32Array of 1 or `channels` values (both copied into the step).
-Napi::Value QRequantizeHardSwish(const Napi::CallbackInfo& info) {
-  OpCall call(info, "qrequantizeHardSwish", 9);
-  const Args& args = call.args();
-  const size_t rows = args.size(2, "rows"), channels = args.size(3, "channels");
-  if (channels == 0) args.fail(kShape, "channels must be at least 1");
-  const size_t count = checked_mul(args, rows, channels, "acc");
-  const BufferRef acc = call.tensor<int32_t>(0, "acc", napi_int32_array, count);
-  bool out_signed = false;
-  const BufferRef out = call.bytes(1, "out", count, &out_signed);
-  size_t ns = 0;
-  const float* s = args.params<float>(4, "scale", napi_float32_array, channels, &ns);
-  for (size_t k = 0; k < ns; ++k) {
-    if (!lowbit::qhardswish_scale_ok(s[k])) {
-      args.fail(kRange, "scale[" + std::to_string(k) + "] must be a positive finite number whose product with 2^31 " +
-                            "is a finite float32 (at most ~1.58e29), got " + std::to_string(s[k]));
-    }
-  }
-  std::vector<float> scale(s, s + ns);
-  std::vector<int32_t> bias;
-  if (!args.is_null(5)) {
-    size_t nb = 0;
-    const int32_t* b = args.params<int32_t>(5, "bias", napi_int32_array, channels, &nb);
-    bias.assign(b, b + nb);
-  }
-  const float sy = float_arg(args, 6, "yScale");
-  if (!(sy > 0.0f) || std::isinf(sy)) {
-    args.fail(kRange, "yScale must be a positive finite float32, got " + std::to_string(sy));
-  }
-  const int32_t zy = args.int32(7, "yZeroPoint", -128, 255);
-  check_zero_point(args, zy, out_signed, "yZeroPoint");
-  int32_t qlo, qhi;
-  out_range(args, 8, out_signed, &qlo, &qhi);
-  const lowbit::QHardSwishRequant r = lowbit::make_qhardswish_requant(sy, zy, out_signed, qlo, qhi);
-  const lowbit::QElementwisePath* path = &lowbit::qelementwise_path(active_isa());
-  return call.finish(out_signed ? "qrequantize_hardswish_s8" : "qrequantize_hardswish_u8",
-                     [=](uint8_t* arena) {
-    lowbit::qrequantize_hardswish(*path, r, acc.get<const int32_t>(arena), rows, channels,
-                                  bias.empty() ? nullptr : bias.data(), bias.size(), scale.data(), scale.size(),
-                                  out.get<void>(arena), &lowbit::default_thread_pool());
-  }, static_cast<double>(count));
-}
-
 }  // namespace
 
 void register_qelementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("qbinary", Napi::Function::New(env, QBinary, "qbinary"));
   exports.Set("qglobalAveragePool", Napi::Function::New(env, QGlobalAveragePool, "qglobalAveragePool"));
-  exports.Set("qrequantizeHardSwish", Napi::Function::New(env, QRequantizeHardSwish, "qrequantizeHardSwish"));
 }
 
 }  // namespace lowbit_addon

@@ -1,8 +1,7 @@
-// Quantized Add / Mul / GlobalAveragePool / requantize-through-HardSwish: the
-// kernel table per path, the prepared factors, and the drivers that walk a
-// broadcast plan, a pool's images or accumulator rows over a path's kernels
-// (split over the pool; a split never changes a result: every output element
-// is computed the same way).
+// Quantized Add / Mul / GlobalAveragePool: the kernel table per path, the
+// prepared factors, and the drivers that walk a broadcast plan or a pool's
+// images over a path's row kernels (split over the pool; a split never
+// changes a result: every output element is computed the same way).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -82,16 +81,6 @@ QRequant make_qpool_requant(float sx, float sy, int32_t zy, bool out_signed, siz
   r.zy = zy;
   const float divisor = sy * static_cast<float>(spatial);
   r.factor = sx / divisor;
-  r.lo = static_cast<float>(qlo - zy);
-  r.hi = static_cast<float>(qhi - zy);
-  return r;
-}
-
-QHardSwishRequant make_qhardswish_requant(float sy, int32_t zy, bool out_signed, int32_t qlo, int32_t qhi) {
-  QHardSwishRequant r;
-  r.out_signed = out_signed;
-  r.zy = zy;
-  r.sy = sy;
   r.lo = static_cast<float>(qlo - zy);
   r.hi = static_cast<float>(qhi - zy);
   return r;
@@ -250,47 +239,6 @@ void qglobal_average_pool(const QElementwisePath& path, const QRequant& r, bool 
       const size_t img = i / blocks, j0 = (i % blocks) * kBlock, cols = std::min(kBlock, c - j0);
       path.sum_pixels(at(x, img * spatial * c + j0), x_signed, spatial, cols, c, acc);
       for (size_t j = 0; j < cols; ++j) qstore(out, img * c + j0 + j, qrequant_one(r, acc[j] - bias), r.out_signed);
-    }
-  });
-}
-
-void qrequantize_hardswish(const QElementwisePath& path, const QHardSwishRequant& r, const int32_t* acc, size_t rows,
-                           size_t c, const int32_t* bias, size_t nb, const float* scale, size_t ns, void* out,
-                           ThreadPool* pool) {
-  if (rows == 0 || c == 0) return;
-  static const int32_t kNoBias = 0;
-  const bool bias_rows = bias != nullptr && nb == c && c > 1, scale_rows = ns == c && c > 1;
-  if (bias == nullptr) bias = &kNoBias;
-  const size_t count = rows * c;
-  if (!bias_rows && !scale_rows) {
-    // One value each: the rows are one long row, cut into pieces for the pool.
-    const size_t pieces = (count + kElementwiseChunk - 1) / kElementwiseChunk;
-    parallel_ranges(pool, pieces, count, [&](size_t p0, size_t p1) {
-      const size_t i0 = p0 * kElementwiseChunk, i1 = std::min(count, p1 * kElementwiseChunk);
-      path.hardswish_row(r, acc + i0, bias, 0, scale, 0, at(out, i0), i1 - i0);
-    });
-    return;
-  }
-  // Per-channel values: `per` rows of them repeated, so that short channel
-  // rows (often 8..200) run as one long row of at least ~1024 elements.
-  const size_t per = std::max<size_t>(1, std::min(rows, (1024 + c - 1) / c));
-  std::vector<int32_t> bias_rep;
-  std::vector<float> scale_rep;
-  if (bias_rows) {
-    bias_rep.resize(per * c);
-    for (size_t k = 0; k < per; ++k) std::copy(bias, bias + c, bias_rep.begin() + static_cast<ptrdiff_t>(k * c));
-  }
-  if (scale_rows) {
-    scale_rep.resize(per * c);
-    for (size_t k = 0; k < per; ++k) std::copy(scale, scale + c, scale_rep.begin() + static_cast<ptrdiff_t>(k * c));
-  }
-  const int32_t* b = bias_rows ? bias_rep.data() : bias;
-  const float* s = scale_rows ? scale_rep.data() : scale;
-  const size_t sb = bias_rows ? 1 : 0, ss = scale_rows ? 1 : 0;
-  parallel_ranges(pool, rows, count, [&](size_t r0, size_t r1) {
-    for (size_t row = r0; row < r1; row += per) {
-      const size_t n = std::min(per, r1 - row) * c;
-      path.hardswish_row(r, acc + row * c, b, sb, s, ss, at(out, row * c), n);
     }
   });
 }

@@ -166,17 +166,12 @@ const qlinearConv: Handler = (p, node, inputs) => {
   const x = toNhwc(p, x1);
   const [n, oh, ow, m] = ops.convInt8OutputShape([x1.shape[0], x1.shape[2], x1.shape[3], x1.shape[1]], packed, g);
   const out = p.output(node.outputs[0], outType, [n, m, oh, ow], 'nhwc');
-  if (node.domain === 'lowbit' && node.attrs['lowbit.activation'] === 'hardswish') {
-    // lowbit's fused form (fuse-qdq.ts): HardSwish between the convolution and
-    // its quantization, so the int32 accumulators go through it in float.
-    const acc = p.temp(node.name, 'int32', [n, m, oh, ow], 'nhwc');
-    const params = { scale: Float32Array.from(sw, (s) => Math.fround(sx * s)), bias, yScale: sy, yZeroPoint: yZp };
-    p.step(node.name, [x], [acc], (ins, outs, program) => ops.convInt8Into(ins[0], packed, outs[0], { ...g, xZeroPoint: xZp, stage: null }, program));
-    return p.step(`${node.name}#hardswish`, [acc], [out], (ins, outs, program) => ops.requantizeHardSwishInto(ins[0], outs[0], m, params, program));
-  }
+  // lowbit's fused form (fuse-qdq.ts): HardSwish between the convolution and
+  // its quantization, applied in the output stage before the clamp.
+  const hardSwish = node.domain === 'lowbit' && node.attrs['lowbit.activation'] === 'hardswish' ? { yScale: sy } : undefined;
   const [min, max] = clampRange(node, sy, yZp, outType);
   const stage = p.cached(`qstage:${node.name}`, () => new OutputStage({
-    mode: 'fp32', scale: Array.from(sw, (s) => Math.fround(Math.fround(sx * s) / sy)), zeroPoint: yZp, outType, bias, min, max,
+    mode: 'fp32', scale: Array.from(sw, (s) => Math.fround(Math.fround(sx * s) / sy)), zeroPoint: yZp, outType, bias, min, max, hardSwish,
   }));
   return p.step(node.name, [x], [out], (ins, outs, program) => ops.convInt8Into(ins[0], packed, outs[0], { ...g, xZeroPoint: xZp, stage }, program));
 };

@@ -21,23 +21,6 @@
 // float(acc) is exact while spatial * 255 < 2^24, i.e. spatial < 65793
 // (larger images round acc once, identically on every path); spatial is at
 // most kMaxQPoolSpatial so that acc fits an int32.
-//
-// Requantize through HardSwish (an int8 convolution's int32 accumulators ->
-// 8 bits, for DequantizeLinear -> Conv -> HardSwish -> QuantizeLinear with no
-// Q between Conv and HardSwish). acc is rows x channels, channels innermost
-// (NHWC, rows = N*H*W). Per channel c:
-//   a = wrapping_add(acc, bias[c])        (bias: none, 1 value or `channels` values)
-//   v = fl(float(a) * s[c])               (s: 1 or `channels` values, x_scale * w_scale[c])
-//   t = fl(v * fl(1/6)); t = fl(t + 0.5f); t = min(t, 1); t = max(t, 0); h = fl(v * t)
-//                                         (exactly unary_one(kHardSwish) of lowbit/elementwise.h:
-//                                          the same op order, no FMA)
-//   q = fl(h / sy)                        (a true division, like QuantizeLinear in lowbit/quantize.h)
-//   y = saturate(round_half_even(clamp(q, lo - zy, hi - zy)) + zy)
-// lo/hi: the output range in quantized values (the type's by default),
-// clamped before rounding as above. float(a) of |a| > 2^24 rounds to nearest
-// even on every path (cvtdq2ps / scvtf do). Scales are checked so that
-// fl(2^31 * s) is finite: v is never infinite, so h is never NaN (-inf * 0);
-// q may still overflow to +-inf for a tiny sy, which the clamp handles.
 #pragma once
 
 #include <cmath>
@@ -78,24 +61,11 @@ struct QRequant {
   float lo = 0.0f, hi = 255.0f;
 };
 
-// Requantize-through-HardSwish's output side (the per-channel s and bias are arrays).
-struct QHardSwishRequant {
-  bool out_signed = false;
-  int32_t zy = 0;
-  float sy = 1.0f;
-  float lo = 0.0f, hi = 255.0f;  // the clamp of q: [qlo - zy, qhi - zy]
-};
-
-// The largest accumulator scale s for which fl(float(a) * s) stays finite for
-// every int32 a (|float(a)| <= 2^31).
-inline bool qhardswish_scale_ok(float s) { return s > 0.0f && std::isfinite(s * 2147483648.0f); }
-
 // The factors of the semantics above, in float32, as every path uses them.
 // qlo/qhi: the output range in quantized values (within the output type's).
 QBinaryParams make_qbinary_params(QBinaryOp op, float sa, int32_t za, bool a_signed, float sb, int32_t zb,
                                   bool b_signed, float sy, int32_t zy, bool out_signed, int32_t qlo, int32_t qhi);
 QRequant make_qpool_requant(float sx, float sy, int32_t zy, bool out_signed, size_t spatial, int32_t qlo, int32_t qhi);
-QHardSwishRequant make_qhardswish_requant(float sy, int32_t zy, bool out_signed, int32_t qlo, int32_t qhi);
 
 // The scalar definitions (every path's tails and ref's body).
 inline int32_t qload(const void* p, size_t i, bool is_signed) {
@@ -144,19 +114,6 @@ inline int32_t qrequant_one(const QRequant& r, int32_t acc) {
   return qround(static_cast<float>(acc) * r.factor, r.lo, r.hi, r.zy);
 }
 
-// One requantized HardSwish output (the header's formula, in its order).
-inline int32_t qhardswish_one(const QHardSwishRequant& r, int32_t acc, int32_t bias, float s) {
-  // Wrapping int32 add, without signed-overflow UB.
-  const int32_t a = static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(bias));
-  const float v = static_cast<float>(a) * s;
-  float t = v * (1.0f / 6.0f);
-  t = t + 0.5f;
-  t = t > 1.0f ? 1.0f : t;
-  t = t < 0.0f ? 0.0f : t;
-  const float h = v * t;
-  return qround(h / r.sy, r.lo, r.hi, r.zy);
-}
-
 // One path's kernels.
 struct QElementwisePath {
   Isa isa;
@@ -170,10 +127,6 @@ struct QElementwisePath {
   void (*sum_pixels)(const void* x, bool is_signed, size_t spatial, size_t c, size_t stride, int32_t* acc);
   // NCHW: the sum of n contiguous values.
   int32_t (*sum_row)(const void* x, bool is_signed, size_t n);
-  // out[i] = qhardswish_one(acc[i], bias[i * sb], scale[i * ss]) for i < n;
-  // sb, ss 0 or 1 (the driver repeats per-channel rows to match acc).
-  void (*hardswish_row)(const QHardSwishRequant& r, const int32_t* acc, const int32_t* bias, size_t sb,
-                        const float* scale, size_t ss, void* out, size_t n);
 };
 
 // The kernels for a kernel path (avxvnni -> avx2, amx -> avx512, neondot -> neon), else ref.
@@ -189,21 +142,12 @@ void qbinary(const QElementwisePath& path, const QBinaryParams& p, const Broadca
 void qglobal_average_pool(const QElementwisePath& path, const QRequant& r, bool x_signed, bool nhwc, size_t n,
                           size_t c, size_t spatial, int32_t zx, const void* x, void* out, ThreadPool* pool);
 
-// acc [rows, c] (channels innermost) -> out [rows, c] through HardSwish:
-// out = qhardswish_one(acc, bias[j], scale[j]) at channel j. bias: null, or
-// nb = 1 or c values; scale: ns = 1 or c values. Rows split over the pool.
-void qrequantize_hardswish(const QElementwisePath& path, const QHardSwishRequant& r, const int32_t* acc, size_t rows,
-                           size_t c, const int32_t* bias, size_t nb, const float* scale, size_t ns, void* out,
-                           ThreadPool* pool);
-
 namespace ref {
 extern const QElementwisePath kQElementwisePath;
 void qbinary_row(const QBinaryParams& p, const void* a, const void* b, void* out, size_t n);
 void qbinary_row_prepared(const QBinaryParams& p, const void* a, const float* b_terms, size_t st, void* out, size_t n);
 void qsum_pixels(const void* x, bool is_signed, size_t spatial, size_t c, size_t stride, int32_t* acc);
 int32_t qsum_row(const void* x, bool is_signed, size_t n);
-void qhardswish_row(const QHardSwishRequant& r, const int32_t* acc, const int32_t* bias, size_t sb, const float* scale,
-                    size_t ss, void* out, size_t n);
 }  // namespace ref
 
 }  // namespace lowbit

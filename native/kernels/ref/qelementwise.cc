@@ -1,6 +1,5 @@
-// Reference quantized Add / Mul, global-average-pool sums and requantization
-// through HardSwish: the scalar definitions of lowbit/qelementwise.h, one
-// element at a time.
+// Reference quantized Add / Mul and global-average-pool sums: the scalar
+// definitions of lowbit/qelementwise.h, one element at a time.
 #include "lowbit/qelementwise.h"
 
 namespace lowbit {
@@ -31,13 +30,7 @@ int32_t qsum_row(const void* x, bool is_signed, size_t n) {
   return sum;
 }
 
-void qhardswish_row(const QHardSwishRequant& r, const int32_t* acc, const int32_t* bias, size_t sb, const float* scale,
-                    size_t ss, void* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) qstore(out, i, qhardswish_one(r, acc[i], bias[i * sb], scale[i * ss]), r.out_signed);
-}
-
-extern const QElementwisePath kQElementwisePath = {Isa::kRef, qbinary_row, qbinary_row_prepared, qsum_pixels, qsum_row,
-                                                   qhardswish_row};
+extern const QElementwisePath kQElementwisePath = {Isa::kRef, qbinary_row, qbinary_row_prepared, qsum_pixels, qsum_row};
 
 }  // namespace ref
 }  // namespace lowbit

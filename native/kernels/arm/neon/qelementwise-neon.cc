@@ -1,8 +1,7 @@
-// Quantized Add / Mul rows, global-average-pool sums and requantization
-// through HardSwish, 8 elements per step: the same float32 operations as ref
-// in the same order (separate vmulq and vaddq, never vfmaq), clamping, then
-// round half to even with vcvtnq. The tail runs the same vector code on a
-// copy, so it rounds identically.
+// Quantized Add / Mul rows and global-average-pool sums, 8 elements per step:
+// the same float32 operations as ref in the same order (separate vmulq and
+// vaddq, never vfmaq), clamping, then round half to even with vcvtnq. The
+// tail runs the same vector code on a copy, so it rounds identically.
 #include <arm_neon.h>
 
 #include <cstring>
@@ -157,70 +156,9 @@ int32_t sum_row(const void* x, bool is_signed, size_t n) {
   return vaddvq_s32(acc) + (i < n ? ref::qsum_row(in + i, is_signed, n - i) : 0);
 }
 
-// Requantize through HardSwish: the header's operations in its order
-// (separate vmulq and vaddq, never vfmaq; min then max as unary_one; vdivq, a
-// true division; scvtf rounds float(a) to nearest even like the scalar cast).
-struct HardSwishConsts {
-  float32x4_t sixth, half, one, zero, sy, lo, hi;
-  int32x4_t zy;
-  explicit HardSwishConsts(const QHardSwishRequant& r)
-      : sixth(vdupq_n_f32(1.0f / 6.0f)), half(vdupq_n_f32(0.5f)), one(vdupq_n_f32(1.0f)), zero(vdupq_n_f32(0.0f)),
-        sy(vdupq_n_f32(r.sy)), lo(vdupq_n_f32(r.lo)), hi(vdupq_n_f32(r.hi)), zy(vdupq_n_s32(r.zy)) {}
-};
-
-inline int32x4_t hardswish4(const HardSwishConsts& k, int32x4_t acc, int32x4_t bias, float32x4_t s) {
-  const float32x4_t v = vmulq_f32(vcvtq_f32_s32(vaddq_s32(acc, bias)), s);
-  float32x4_t t = vmulq_f32(v, k.sixth);
-  t = vaddq_f32(t, k.half);
-  t = vmaxq_f32(vminq_f32(t, k.one), k.zero);
-  const float32x4_t q = vdivq_f32(vmulq_f32(v, t), k.sy);
-  return vaddq_s32(vcvtnq_s32_f32(vminq_f32(vmaxq_f32(q, k.lo), k.hi)), k.zy);
-}
-
-// kBiasRow / kScaleRow: one value per element (stride 1), else one for all.
-template <bool kBiasRow, bool kScaleRow>
-void hardswish_typed(const QHardSwishRequant& r, const int32_t* acc, const int32_t* bias, const float* scale,
-                     uint8_t* out, size_t n) {
-  const HardSwishConsts k(r);
-  const int32x4_t b1 = vdupq_n_s32(bias[0]);
-  const float32x4_t s1 = vdupq_n_f32(scale[0]);
-  // Eight outputs from eight accumulators (and their biases / scales) at a, b, s.
-  auto step = [&](const int32_t* a, const int32_t* b, const float* s, uint8_t* dst) {
-    const int32x4_t q0 = hardswish4(k, vld1q_s32(a), kBiasRow ? vld1q_s32(b) : b1, kScaleRow ? vld1q_f32(s) : s1);
-    const int32x4_t q1 = hardswish4(k, vld1q_s32(a + 4), kBiasRow ? vld1q_s32(b + 4) : b1,
-                                    kScaleRow ? vld1q_f32(s + 4) : s1);
-    store8(dst, q0, q1, r.out_signed);
-  };
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) step(acc + i, bias + i, scale + i, out + i);
-  if (i < n) {
-    // The last 1..7: the same vector code on zero-padded copies.
-    int32_t a_tail[8] = {}, b_tail[8] = {};
-    float s_tail[8] = {};
-    uint8_t out_tail[8];
-    const size_t rest = n - i;
-    std::memcpy(a_tail, acc + i, rest * sizeof(int32_t));
-    if (kBiasRow) std::memcpy(b_tail, bias + i, rest * sizeof(int32_t));
-    if (kScaleRow) std::memcpy(s_tail, scale + i, rest * sizeof(float));
-    step(a_tail, b_tail, s_tail, out_tail);
-    std::memcpy(out + i, out_tail, rest);
-  }
-}
-
-void hardswish_row(const QHardSwishRequant& r, const int32_t* acc, const int32_t* bias, size_t sb, const float* scale,
-                   size_t ss, void* out, size_t n) {
-  if (n == 0) return;
-  auto* dst = static_cast<uint8_t*>(out);
-  if (sb != 0 && ss != 0) hardswish_typed<true, true>(r, acc, bias, scale, dst, n);
-  else if (sb != 0) hardswish_typed<true, false>(r, acc, bias, scale, dst, n);
-  else if (ss != 0) hardswish_typed<false, true>(r, acc, bias, scale, dst, n);
-  else hardswish_typed<false, false>(r, acc, bias, scale, dst, n);
-}
-
 }  // namespace
 
-extern const QElementwisePath kQElementwisePath = {Isa::kNeon, binary_row, binary_row_prepared, sum_pixels, sum_row,
-                                                   hardswish_row};
+extern const QElementwisePath kQElementwisePath = {Isa::kNeon, binary_row, binary_row_prepared, sum_pixels, sum_row};
 
 }  // namespace neon
 }  // namespace lowbit

@@ -1,10 +1,9 @@
-// Quantized Add / Mul rows, global-average-pool sums and requantization
-// through HardSwish on AVX2: the same float32 operations as ref in the same
-// order (two products and a sum for Add; an exact product of the differences,
-// then one product for Mul; no FMA), clamping before the conversion, round
-// half to even through cvtps (the default MXCSR rounding). 32 elements per
-// step, packed to bytes at once; the tail runs the same vector code on a copy
-// (or under a mask), so it rounds identically.
+// Quantized Add / Mul rows and global-average-pool sums on AVX2: the same
+// float32 operations as ref in the same order (two products and a sum for
+// Add; an exact product of the differences, then one product for Mul; no
+// FMA), clamping before the conversion, round half to even through cvtps (the
+// default MXCSR rounding). 32 elements per step, packed to bytes at once; the
+// tail runs the same vector code on a copy, so it rounds identically.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -188,68 +187,9 @@ int32_t sum_row(const void* x, bool is_signed, size_t n) {
   return static_cast<int32_t>(total) + (i < n ? ref::qsum_row(in + i, is_signed, n - i) : 0);
 }
 
-// Requantize through HardSwish: the header's operations in its order (separate
-// mul and add, never FMA; min then max as unary_one; a true division).
-struct HardSwishConsts {
-  __m256 sixth, half, one, zero, sy, lo, hi;
-  __m256i zy;
-  explicit HardSwishConsts(const QHardSwishRequant& r)
-      : sixth(_mm256_set1_ps(1.0f / 6.0f)), half(_mm256_set1_ps(0.5f)), one(_mm256_set1_ps(1.0f)),
-        zero(_mm256_setzero_ps()), sy(_mm256_set1_ps(r.sy)), lo(_mm256_set1_ps(r.lo)), hi(_mm256_set1_ps(r.hi)),
-        zy(_mm256_set1_epi32(r.zy)) {}
-};
-
-inline __m256i hardswish8(const HardSwishConsts& k, __m256i acc, __m256i bias, __m256 s) {
-  const __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(acc, bias)), s);
-  __m256 t = _mm256_mul_ps(v, k.sixth);
-  t = _mm256_add_ps(t, k.half);
-  t = _mm256_max_ps(_mm256_min_ps(t, k.one), k.zero);
-  const __m256 q = _mm256_div_ps(_mm256_mul_ps(v, t), k.sy);
-  return _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(q, k.lo), k.hi)), k.zy);
-}
-
-inline __m256i load_i32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-
-// kBiasRow / kScaleRow: one value per element (stride 1), else one for all.
-template <bool kBiasRow, bool kScaleRow>
-void hardswish_typed(const QHardSwishRequant& r, const int32_t* acc, const int32_t* bias, const float* scale,
-                     uint8_t* out, size_t n) {
-  const HardSwishConsts k(r);
-  const __m256i b1 = _mm256_set1_epi32(bias[0]);
-  const __m256 s1 = _mm256_set1_ps(scale[0]);
-  auto step = [&](size_t i) {
-    return hardswish8(k, load_i32(acc + i), kBiasRow ? load_i32(bias + i) : b1,
-                      kScaleRow ? _mm256_loadu_ps(scale + i) : s1);
-  };
-  size_t i = 0;
-  for (; i + 32 <= n; i += 32) store32(out + i, step(i), step(i + 8), step(i + 16), step(i + 24), r.out_signed);
-  for (; i + 8 <= n; i += 8) store8(out + i, step(i), r.out_signed);
-  if (i < n) {
-    // The last 1..7 under a mask (masked-off lanes are never read).
-    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n - i)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    const __m256i a = _mm256_maskload_epi32(reinterpret_cast<const int*>(acc + i), m);
-    const __m256i b = kBiasRow ? _mm256_maskload_epi32(reinterpret_cast<const int*>(bias + i), m) : b1;
-    const __m256 s = kScaleRow ? _mm256_maskload_ps(scale + i, m) : s1;
-    uint8_t tail[8];
-    store8(tail, hardswish8(k, a, b, s), r.out_signed);
-    std::memcpy(out + i, tail, n - i);
-  }
-}
-
-void hardswish_row(const QHardSwishRequant& r, const int32_t* acc, const int32_t* bias, size_t sb, const float* scale,
-                   size_t ss, void* out, size_t n) {
-  if (n == 0) return;
-  auto* dst = static_cast<uint8_t*>(out);
-  if (sb != 0 && ss != 0) hardswish_typed<true, true>(r, acc, bias, scale, dst, n);
-  else if (sb != 0) hardswish_typed<true, false>(r, acc, bias, scale, dst, n);
-  else if (ss != 0) hardswish_typed<false, true>(r, acc, bias, scale, dst, n);
-  else hardswish_typed<false, false>(r, acc, bias, scale, dst, n);
-}
-
 }  // namespace
 
-extern const QElementwisePath kQElementwisePath = {Isa::kAvx2, binary_row, binary_row_prepared, sum_pixels, sum_row,
-                                                   hardswish_row};
+extern const QElementwisePath kQElementwisePath = {Isa::kAvx2, binary_row, binary_row_prepared, sum_pixels, sum_row};
 
 }  // namespace avx2
 }  // namespace lowbit

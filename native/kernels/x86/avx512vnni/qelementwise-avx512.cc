@@ -1,8 +1,8 @@
-// Quantized Add / Mul rows, global-average-pool sums and requantization
-// through HardSwish on AVX-512, 16 elements per step with the same float32
-// operations as ref in the same order (see the AVX2 version); tails use
-// masked loads and stores, and the conversion to 8 bits saturates (vpmovsdb /
-// vpmovusdb) after the clamp, so it never changes a value.
+// Quantized Add / Mul rows and global-average-pool sums on AVX-512, 16
+// elements per step with the same float32 operations as ref in the same order
+// (see the AVX2 version); tails use masked loads and stores, and the
+// conversion to 8 bits saturates (vpmovsdb / vpmovusdb) after the clamp, so it
+// never changes a value.
 // GCC 12's avx512fintrin.h passes _mm512_undefined_*() through the widening
 // and conversion intrinsics and then warns that it is uninitialized: a false alarm.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -153,63 +153,9 @@ int32_t sum_row(const void* x, bool is_signed, size_t n) {
   return static_cast<int32_t>(total) + (i < n ? ref::qsum_row(in + i, is_signed, n - i) : 0);
 }
 
-// Requantize through HardSwish: the header's operations in its order (see the
-// AVX2 version); after the clamp every lane is within the output type, so the
-// saturating conversion to 8 bits never changes a value.
-struct HardSwishConsts {
-  __m512 sixth, half, one, zero, sy, lo, hi;
-  __m512i zy;
-  explicit HardSwishConsts(const QHardSwishRequant& r)
-      : sixth(_mm512_set1_ps(1.0f / 6.0f)), half(_mm512_set1_ps(0.5f)), one(_mm512_set1_ps(1.0f)),
-        zero(_mm512_setzero_ps()), sy(_mm512_set1_ps(r.sy)), lo(_mm512_set1_ps(r.lo)), hi(_mm512_set1_ps(r.hi)),
-        zy(_mm512_set1_epi32(r.zy)) {}
-};
-
-inline __m128i hardswish16(const QHardSwishRequant& r, const HardSwishConsts& k, __m512i acc, __m512i bias, __m512 s) {
-  const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc, bias)), s);
-  __m512 t = _mm512_mul_ps(v, k.sixth);
-  t = _mm512_add_ps(t, k.half);
-  t = _mm512_max_ps(_mm512_min_ps(t, k.one), k.zero);
-  const __m512 q = _mm512_div_ps(_mm512_mul_ps(v, t), k.sy);
-  const __m512i y = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(q, k.lo), k.hi)), k.zy);
-  return r.out_signed ? _mm512_cvtsepi32_epi8(y) : _mm512_cvtusepi32_epi8(y);
-}
-
-// kBiasRow / kScaleRow: one value per element (stride 1), else one for all.
-template <bool kBiasRow, bool kScaleRow>
-void hardswish_typed(const QHardSwishRequant& r, const int32_t* acc, const int32_t* bias, const float* scale,
-                     uint8_t* out, size_t n) {
-  const HardSwishConsts k(r);
-  const __m512i b1 = _mm512_set1_epi32(bias[0]);
-  const __m512 s1 = _mm512_set1_ps(scale[0]);
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512i b = kBiasRow ? _mm512_loadu_si512(bias + i) : b1;
-    const __m512 s = kScaleRow ? _mm512_loadu_ps(scale + i) : s1;
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), hardswish16(r, k, _mm512_loadu_si512(acc + i), b, s));
-  }
-  if (i < n) {
-    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
-    const __m512i b = kBiasRow ? _mm512_maskz_loadu_epi32(m, bias + i) : b1;
-    const __m512 s = kScaleRow ? _mm512_maskz_loadu_ps(m, scale + i) : s1;
-    _mm_mask_storeu_epi8(out + i, m, hardswish16(r, k, _mm512_maskz_loadu_epi32(m, acc + i), b, s));
-  }
-}
-
-void hardswish_row(const QHardSwishRequant& r, const int32_t* acc, const int32_t* bias, size_t sb, const float* scale,
-                   size_t ss, void* out, size_t n) {
-  if (n == 0) return;
-  auto* dst = static_cast<uint8_t*>(out);
-  if (sb != 0 && ss != 0) hardswish_typed<true, true>(r, acc, bias, scale, dst, n);
-  else if (sb != 0) hardswish_typed<true, false>(r, acc, bias, scale, dst, n);
-  else if (ss != 0) hardswish_typed<false, true>(r, acc, bias, scale, dst, n);
-  else hardswish_typed<false, false>(r, acc, bias, scale, dst, n);
-}
-
 }  // namespace
 
-extern const QElementwisePath kQElementwisePath = {Isa::kAvx512Vnni, binary_row, binary_row_prepared, sum_pixels,
-                                                   sum_row, hardswish_row};
+extern const QElementwisePath kQElementwisePath = {Isa::kAvx512Vnni, binary_row, binary_row_prepared, sum_pixels, sum_row};
 
 }  // namespace avx512
 }  // namespace lowbit
