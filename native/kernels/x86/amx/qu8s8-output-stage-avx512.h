@@ -166,8 +166,9 @@ class OutputStage {
  private:
   // The fp32 stage: scale, HardSwish when kHardSwish, clamp, round, zero point.
   template <bool kHardSwish>
-  __attribute__((always_inline)) void store_fp32(const int32_t* acc, size_t rows, const int32_t* row_sums, __m512i col_term, __m512i zb,
-                  uint8_t* out, __mmask16 cols, size_t col) const {
+  __attribute__((always_inline)) void store_fp32(const int32_t* acc, size_t rows, const int32_t* row_sums,
+                                                 __m512i col_term, __m512i zb, uint8_t* out, __mmask16 cols,
+                                                 size_t col) const {
     const Requantization& rq = *rq_;
     const __m512i zp = _mm512_set1_epi32(rq.zero_point);
     const __m512 scale = _mm512_castsi512_ps(
