@@ -1,5 +1,7 @@
 #include "gemm_tester.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "harness.h"
@@ -28,7 +30,98 @@ int32_t random_zero_point(bool is_signed) {
   return d(rng());
 }
 
+HardSwishCoverage g_coverage;
+
 }  // namespace
+
+HardSwishCoverage& hardswish_coverage() { return g_coverage; }
+
+void reset_hardswish_coverage() { g_coverage = HardSwishCoverage(); }
+
+void check_hardswish_coverage(const char* what) {
+  const HardSwishCoverage& c = g_coverage;
+  // Some problems may come out unchanged (a single value, constant columns of
+  // extreme data, a clamp range HardSwish never enters); most must not.
+  if (c.cases == 0 || c.changed * 3 < c.cases * 2 || c.below == 0 || c.between == 0 || c.above == 0) {
+    record_failure(__FILE__, __LINE__,
+                   std::string(what) + ": HardSwish coverage too thin: " + std::to_string(c.cases) + " cases, " +
+                       std::to_string(c.changed) + " changed, values below/between/above the bends " +
+                       std::to_string(c.below) + "/" + std::to_string(c.between) + "/" + std::to_string(c.above));
+  }
+}
+
+void make_hardswish_stage(lowbit::Requantization* rq, const int32_t* acc, size_t m, size_t n,
+                          size_t channels) {
+  auto& r = rng();
+  const float y_scale = std::exp2(std::uniform_real_distribution<float>(std::log2(1e-3f), 1.0f)(r));
+  rq->hardswish = true;
+  rq->hardswish_k = y_scale / 6.0f;
+  const float span = std::max(40.0f, 6.0f / y_scale);
+  // The largest |x| of a channel lands anywhere from inside the quadratic part
+  // (a channel of one or two values still meets it) to past both bends.
+  std::uniform_real_distribution<float> jitter(0.2f, 1.5f);
+  rq->scale.assign(channels, 0.0f);
+  std::vector<double> largest(channels, 0.0);
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      int32_t v = acc[i * n + j];
+      if (!rq->bias.empty()) v = lowbit::fixedpoint::wrapping_add(v, rq->bias[rq->bias.size() == 1 ? 0 : j]);
+      double& l = largest[channels == 1 ? 0 : j];
+      l = std::max(l, std::fabs(static_cast<double>(v)));
+    }
+  }
+  for (size_t c = 0; c < channels; ++c) {
+    const double l = largest[c] > 0 ? largest[c] : 1.0;
+    rq->scale[c] = static_cast<float>(span * jitter(r) / l);
+  }
+}
+
+void tally_hardswish(const lowbit::Requantization& rq, const int32_t* acc, size_t m, size_t n) {
+  lowbit::Requantization plain = rq;
+  plain.hardswish = false;
+  bool changed = false;
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      const int32_t a = acc[i * n + j];
+      if (lowbit::requantize_one(rq, a, j) != lowbit::requantize_one(plain, a, j)) changed = true;
+      int32_t v = a;
+      if (!rq.bias.empty()) v = lowbit::fixedpoint::wrapping_add(v, rq.bias[rq.bias.size() == 1 ? 0 : j]);
+      const float x = static_cast<float>(v) * rq.scale[rq.scale.size() == 1 ? 0 : j];
+      const float t = x * rq.hardswish_k + 0.5f;
+      ++(t < 0.0f ? g_coverage.below : t > 1.0f ? g_coverage.above : g_coverage.between);
+    }
+  }
+  ++g_coverage.cases;
+  if (changed) ++g_coverage.changed;
+}
+
+std::vector<int32_t> hardswish_fma_sensitive(const lowbit::Requantization& rq, size_t limit) {
+  const float s = rq.scale[0], k = rq.hardswish_k;
+  const float lo = static_cast<float>(rq.qmin - rq.zero_point), hi = static_cast<float>(rq.qmax - rq.zero_point);
+  auto fused = [&](int32_t acc) {
+    const float x = static_cast<float>(acc) * s;
+    float t = std::fma(x, k, 0.5f);
+    t = t > 1.0f ? 1.0f : (t < 0.0f ? 0.0f : t);
+    float y = x * t;
+    y = y < lo ? lo : (y > hi ? hi : y);
+    return static_cast<int32_t>(std::nearbyint(y)) + rq.zero_point;
+  };
+  lowbit::Requantization plain = rq;
+  plain.bias.clear();
+  std::vector<int32_t> out;
+  for (int j = -60; j < 120 && out.size() < limit; ++j) {
+    // k x^2 + x / 2 = y, the root on the quadratic part.
+    const double y = j + 0.5, disc = 0.25 + 4.0 * k * y;
+    if (disc < 0) continue;
+    const double x = (-0.5 + std::sqrt(disc)) / (2.0 * k);
+    if (x * k <= -0.5 || x * k >= 0.5 || std::fabs(x / s) > 2e9) continue;
+    const int32_t center = static_cast<int32_t>(x / s);
+    for (int32_t acc = center - 4096; acc <= center + 4096 && out.size() < limit; ++acc) {
+      if (fused(acc) != lowbit::requantize_one(plain, acc, 0)) out.push_back(acc);
+    }
+  }
+  return out;
+}
 
 std::string GemmTester::describe() const {
   static const char* const outs[] = {"int32", "fp32/tensor", "fp32/channel", "fixedpoint/tensor", "fixedpoint/channel"};
@@ -36,7 +129,7 @@ std::string GemmTester::describe() const {
          (a_signed_ ? " A=s8" : " A=u8") + (b_signed_ ? " B=s8" : " B=u8") +
          " data=" + std::to_string(static_cast<int>(data_)) +
          " zp=" + std::to_string(static_cast<int>(zero_points_)) + " out=" + outs[static_cast<int>(output_)] +
-         (out_signed_ ? "->s8" : "->u8") + (bias_ ? " bias" : "");
+         (out_signed_ ? "->s8" : "->u8") + (bias_ ? " bias" : "") + (hardswish_ ? " hardswish" : "");
 }
 
 bool GemmTester::test(lowbit::Isa isa) const {
@@ -88,7 +181,12 @@ bool GemmTester::test(lowbit::Isa isa) const {
     rq.qmin = out_signed_ ? -128 : 0;
     rq.qmax = out_signed_ ? 127 : 255;
     if (rng()() % 3 == 0) {
-      rq.qmin = rq.zero_point > rq.qmin + 10 ? rq.zero_point : rq.qmin;
+      if (hardswish_ && rq.mode == RequantMode::kFp32) {
+        // HardSwish goes down to -3/8 of a unit: keep a few steps below the zero point.
+        rq.qmin = std::max(rq.qmin, rq.zero_point - 1 - static_cast<int32_t>(rng()() % 40));
+      } else {
+        rq.qmin = rq.zero_point > rq.qmin + 10 ? rq.zero_point : rq.qmin;
+      }
       rq.qmax = rq.qmax - 20;
     }
   }
@@ -97,6 +195,10 @@ bool GemmTester::test(lowbit::Isa isa) const {
   std::vector<int32_t> acc(m_ * n_);
   ref::gemm_s32(m_, n_, k_, a.data(), a_signed_, a_stride, a_zp, b.data(), b_signed_, n_,
                 b_zp.data(), b_zp.size(), acc.data(), n_);
+  if (hardswish_ && rq.mode == RequantMode::kFp32 && requant) {
+    make_hardswish_stage(&rq, acc.data(), m_, n_, rq.scale.size());
+    tally_hardswish(rq, acc.data(), m_, n_);
+  }
   const size_t out_bytes = requant ? 1 : 4;
   std::vector<uint8_t> expected(m_ * n_ * out_bytes);
   if (requant) {

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "gemm_tester.h"
 #include "harness.h"
 #include "lowbit/fixedpoint.h"
 #include "lowbit/gemm.h"
@@ -59,12 +61,14 @@ struct Problem {
   int zero_points = 1; // 0 none, 1 per tensor, 2 per column
   int output = 0;      // 0 int32, 1 fp32/tensor, 2 fp32/channel, 3 fixedpoint/tensor, 4 fixedpoint/channel
   bool out_signed = false, bias = false;
+  bool hardswish = false;  // fp32 outputs: a HardSwish stage (gemm_tester.h's make_hardswish_stage)
 
   std::string describe() const {
     return "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k) +
            (a_signed ? " A=s8" : " A=u8") + (b_signed ? " B=s8" : " B=u8") + " data=" + std::to_string(data) +
            " zp=" + std::to_string(zero_points) + " out=" + std::to_string(output) +
-           (out_signed ? "->s8" : "->u8") + (bias ? " bias" : "") + " pad=" + std::to_string(a_stride_pad);
+           (out_signed ? "->s8" : "->u8") + (bias ? " bias" : "") + (hardswish ? " hardswish" : "") +
+           " pad=" + std::to_string(a_stride_pad);
   }
 };
 
@@ -134,7 +138,12 @@ bool check(const GemmPath& path, const char* name, const Problem& p) {
     rq.qmin = p.out_signed ? -128 : 0;
     rq.qmax = p.out_signed ? 127 : 255;
     if (rng()() % 3 == 0) {
-      rq.qmin = rq.zero_point > rq.qmin + 10 ? rq.zero_point : rq.qmin;
+      if (p.hardswish && rq.mode == RequantMode::kFp32) {
+        // HardSwish goes down to -3/8 of a unit: keep a few steps below the zero point.
+        rq.qmin = std::max(rq.qmin, rq.zero_point - 1 - static_cast<int32_t>(rng()() % 40));
+      } else {
+        rq.qmin = rq.zero_point > rq.qmin + 10 ? rq.zero_point : rq.qmin;
+      }
       rq.qmax -= 20;
     }
   }
@@ -142,6 +151,10 @@ bool check(const GemmPath& path, const char* name, const Problem& p) {
   std::vector<int32_t> acc(p.m * p.n);
   lowbit::ref::gemm_s32(p.m, p.n, p.k, a, p.a_signed, a_stride, a_zp, b.data(), p.b_signed, p.n, b_zp.data(),
                         b_zp.size(), acc.data(), p.n);
+  if (p.hardswish && requant && rq.mode == RequantMode::kFp32) {
+    make_hardswish_stage(&rq, acc.data(), p.m, p.n, rq.scale.size());
+    tally_hardswish(rq, acc.data(), p.m, p.n);
+  }
   const size_t out_bytes = requant ? 1 : 4;
   std::vector<uint8_t> expected(p.m * p.n * out_bytes);
   if (requant) {
@@ -209,6 +222,7 @@ TEST(amx_emulated_random_shapes) {
   if (!cpu_runs_kernels()) return skip("the emulated AMX kernels need AVX512-VNNI on the host");
   const GemmPath& path = lowbit::amx_emulated::kGemmPath;
   auto pick = [] { return kSizes[rng()() % (sizeof(kSizes) / sizeof(kSizes[0]))]; };
+  reset_hardswish_coverage();
   for (int t = 0; t < 300; ++t) {
     Problem p;
     p.m = pick();
@@ -222,9 +236,11 @@ TEST(amx_emulated_random_shapes) {
     p.out_signed = rng()() & 1;
     p.bias = rng()() & 1;
     p.a_stride_pad = rng()() % 3 == 0 ? rng()() % 70 : 0;
+    p.hardswish = rng()() & 1;  // half of the fp32 stages
     check(path, "amx_emulated", p);
     RETURN_IF_FAILED();
   }
+  check_hardswish_coverage("amx_emulated random shapes");
 }
 
 TEST(amx_emulated_every_tail) {
@@ -232,6 +248,7 @@ TEST(amx_emulated_every_tail) {
   // N tails, both A types and both B types (zb' != 0 needs row sums).
   if (!cpu_runs_kernels()) return skip("the emulated AMX kernels need AVX512-VNNI on the host");
   const GemmPath& path = lowbit::amx_emulated::kGemmPath;
+  reset_hardswish_coverage();
   for (size_t m = 1; m <= 40; ++m) {
     for (size_t k : {1, 2, 3, 4, 5, 31, 60, 63, 64, 65, 66, 67, 127, 128, 130}) {
       Problem p;
@@ -245,10 +262,12 @@ TEST(amx_emulated_every_tail) {
       p.output = static_cast<int>(m % 5);
       p.out_signed = k & 2;
       p.bias = m & 2;
+      p.hardswish = (m / 5 + k) & 1;  // half of the fp32 stages (m % 5 is 1 or 2)
       check(path, "amx_emulated", p);
     }
     RETURN_IF_FAILED();
   }
+  check_hardswish_coverage("amx_emulated every tail");
 }
 
 TEST(amx_real_path_reads_nothing_past_a) {
@@ -306,6 +325,7 @@ TEST(amx_output_stage_matches_requantize_one_on_any_accumulator) {
   b.n = n;
   b.column_sum.assign(n, 0);
   b.zero_point_s8.assign(n, 0);
+  size_t hardswish_values = 0, hardswish_changed = 0;
   for (int t = 0; t < 200; ++t) {
     Requantization rq;
     rq.mode = t & 1 ? RequantMode::kFixedpoint : RequantMode::kFp32;
@@ -319,6 +339,11 @@ TEST(amx_output_stage_matches_requantize_one_on_any_accumulator) {
       rq.shift.push_back(saturating ? 0 : j % 7 == 0 ? (j % 2 ? -31 : 30) : shift(rng()));
     }
     if (t & 4) for (size_t j = 0; j < (t & 8 ? n : 1); ++j) rq.bias.push_back(any(rng()));
+    // HardSwish on half of the fp32 stages: k = y_scale / 6, y_scale in [1e-3, 2].
+    if (rq.mode == RequantMode::kFp32 && t & 32) {
+      rq.hardswish = true;
+      rq.hardswish_k = std::exp2(std::uniform_real_distribution<float>(std::log2(1e-3f), 1.0f)(rng())) / 6.0f;
+    }
     rq.out_signed = t & 16;
     // Zero point 0 where saturation is exercised: INT32_MAX + zp would wrap to qmin.
     rq.zero_point = t % 8 == 3 ? 0 : random_zero_point(rq.out_signed);
@@ -349,10 +374,63 @@ TEST(amx_output_stage_matches_requantize_one_on_any_accumulator) {
         const int32_t got = rq.out_signed ? static_cast<int8_t>(out[r * n + j]) : out[r * n + j];
         const int32_t want8 = rq.out_signed ? static_cast<int8_t>(want) : static_cast<uint8_t>(want);
         CHECK_EQ(got, want8);
+        if (rq.hardswish) {
+          Requantization plain = rq;
+          plain.hardswish = false;
+          ++hardswish_values;
+          hardswish_changed += want != lowbit::requantize_one(plain, acc[r * 16 + j % 16], j);
+        }
       }
     }
     RETURN_IF_FAILED();
   }
+  // Most accumulators land far outside the clamp either way; enough must not.
+  CHECK(hardswish_values > 0 && hardswish_changed * 20 >= hardswish_values);
+}
+
+TEST(amx_output_stage_hardswish_not_contracted) {
+  // Accumulators where t = x * k + 1/2 fused into one FMA would change the
+  // output (see gemm_paths_hardswish_not_contracted): the stage must not.
+  if (!cpu_runs_kernels()) return skip("needs AVX-512 on the host");
+  size_t found = 0;
+  for (int t = 0; t < 8; ++t) {
+    Requantization rq;
+    rq.mode = RequantMode::kFp32;
+    rq.hardswish = true;
+    rq.hardswish_k = std::exp2(std::uniform_real_distribution<float>(std::log2(1e-3f), -3.0f)(rng())) / 6.0f;  // a wide quadratic part
+    rq.scale = {std::exp2(std::uniform_real_distribution<float>(-24.0f, -22.0f)(rng()))};
+    rq.out_signed = t & 1;
+    rq.zero_point = rq.out_signed ? -20 : 30;
+    rq.qmin = rq.out_signed ? -128 : 0;
+    rq.qmax = rq.out_signed ? 127 : 255;
+    const std::vector<int32_t> accs = hardswish_fma_sensitive(rq, 16 * 16);
+    found += accs.size();
+    if (accs.empty()) continue;
+    const size_t n = 16, rows = (accs.size() + 15) / 16;
+    alignas(64) int32_t acc[16 * 16] = {};
+    std::copy(accs.begin(), accs.end(), acc);
+    PackedMatrix b;
+    b.k = 0;
+    b.n = n;
+    b.column_sum.assign(n, 0);
+    b.zero_point_s8.assign(n, 0);
+    GemmArgs args;
+    args.b = &b;
+    args.rq = &rq;
+    std::vector<uint8_t> out(rows * n, 0xCD);
+    args.c = out.data();
+    args.c_stride = n;
+    const lowbit::amx_emulated::OutputStage stage(args, 0, n);
+    stage.store(acc, rows, nullptr, 0, 0);
+    for (size_t i = 0; i < rows * n; ++i) {
+      const int32_t want = lowbit::requantize_one(rq, acc[i], 0);
+      const int32_t got = rq.out_signed ? static_cast<int8_t>(out[i]) : out[i];
+      CHECK_EQ(got, rq.out_signed ? static_cast<int8_t>(want) : static_cast<uint8_t>(want));
+    }
+    RETURN_IF_FAILED();
+  }
+  CHECK(found >= 8 * 32);  // a search that finds nothing tests nothing
+  std::printf("  %zu accumulators where FMA changes the output\n", found);
 }
 
 #endif  // LOWBIT_TEST_AMX_EMULATED

@@ -45,6 +45,29 @@ TEST(ref_requantize_fp32_rounds_half_to_even) {
   for (int i = 0; i < 8; ++i) CHECK_EQ(int(out[i]), int(expected[i]));
 }
 
+TEST(ref_requantize_fp32_hardswish_between_scale_and_clamp) {
+  // k = 1/32 (y_scale 3/16): the bends at x = -16 and +16; exact binary
+  // values, so x * t lands on halves that round to even.
+  Requantization rq;
+  rq.mode = RequantMode::kFp32;
+  rq.scale = {1.0f};
+  rq.hardswish = true;
+  rq.hardswish_k = 1.0f / 32;
+  rq.zero_point = 10;
+  rq.qmin = 0;
+  rq.qmax = 105;
+  const int32_t acc[] = {-20, -16, -12, -8, -4, -2, 2, 4, 8, 12, 16, 20, 100};
+  uint8_t out[13];
+  ref::requantize(rq, acc, 1, 1, 13, out);
+  // x * clamp(x / 32 + 1/2, 0, 1): -12 -> -1.5 -> -2, 4 -> 2.5 -> 2, 12 -> 10.5 -> 10; 100 clamps.
+  const uint8_t expected[] = {10, 10, 8, 8, 8, 9, 11, 12, 16, 20, 26, 30, 105};
+  for (int i = 0; i < 13; ++i) CHECK_EQ(int(out[i]), int(expected[i]));
+  rq.hardswish = false;  // the same stage without it: the identity below the clamp
+  ref::requantize(rq, acc, 1, 1, 13, out);
+  CHECK_EQ(int(out[2]), 0);
+  CHECK_EQ(int(out[7]), 14);
+}
+
 TEST(ref_requantize_fixedpoint_per_channel_with_bias_and_clamp) {
   Requantization rq;
   rq.mode = RequantMode::kFixedpoint;

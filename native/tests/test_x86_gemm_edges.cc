@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -117,6 +118,11 @@ TEST(gemm_paths_output_stage_whole_int32_range) {
           rq.shift.push_back(static_cast<int32_t>(r() % 62) - 31);  // [-31, 30]
         }
       }
+      // HardSwish on half of the fp32 cases: k = y_scale / 6, y_scale in [1e-3, 2].
+      if (rq.mode == RequantMode::kFp32 && (t / 4) & 1) {
+        rq.hardswish = true;
+        rq.hardswish_k = std::exp2(std::uniform_real_distribution<float>(std::log2(1e-3f), 1.0f)(r)) / 6.0f;
+      }
       rq.out_signed = r() & 1;
       const int lo = rq.out_signed ? -128 : 0, hi = rq.out_signed ? 127 : 255;
       rq.zero_point = lo + static_cast<int32_t>(r() % 256);
@@ -127,7 +133,7 @@ TEST(gemm_paths_output_stage_whole_int32_range) {
         rq.qmax = hi - static_cast<int32_t>(r() % 100);
       }
       if (!run_and_compare(isa, m, n, k, a.data(), k, a_signed, a_zp, b, b_signed, b_zp, &rq,
-                           rq.mode == RequantMode::kFp32 ? "fp32" : "fixedpoint")) {
+                           rq.hardswish ? "fp32 hardswish" : rq.mode == RequantMode::kFp32 ? "fp32" : "fixedpoint")) {
         return;
       }
     }
@@ -221,10 +227,10 @@ TEST(gemm_paths_long_k) {
   auto& r = rng();
   for (auto isa : isas_under_test()) {
     for (size_t k : {4095, 4096, 4097, 4099, 5003, 8193}) {
-      for (int o = 0; o < 5; ++o) {
+      for (int o = 0; o < 7; ++o) {  // 5, 6: the fp32 outputs again, with HardSwish
         GemmTester().m(1 + r() % 9).n(1 + r() % 40).k(k).a_signed(r() & 1).b_signed(r() & 1)
-            .data(Data::kRandom).zero_points(ZeroPoints::kPerColumn).output(static_cast<Output>(o))
-            .out_signed(r() & 1).bias(true).a_stride_pad(r() % 5).test(isa);
+            .data(Data::kRandom).zero_points(ZeroPoints::kPerColumn).output(static_cast<Output>(o < 5 ? o : o - 4))
+            .out_signed(r() & 1).bias(true).a_stride_pad(r() % 5).hardswish(o >= 5).test(isa);
       }
       RETURN_IF_FAILED();
     }
@@ -251,7 +257,126 @@ TEST(gemm_paths_empty_k) {
       rq.qmin = 0;
       rq.qmax = 255;
       run_and_compare(isa, m, n, 0, nullptr, 0, true, 3, b, false, b_zp, &rq, "k=0 requantized");
+      if (mode == RequantMode::kFp32) {
+        rq.scale = {0.05f};
+        rq.hardswish = true;
+        rq.hardswish_k = 0.1f / 6.0f;  // bends at x = +-30, acc = +-600: inside the bias range
+        run_and_compare(isa, m, n, 0, nullptr, 0, true, 3, b, false, b_zp, &rq, "k=0 hardswish");
+      }
     }
     RETURN_IF_FAILED();
+  }
+}
+
+// HardSwish at its bends and on rounding ties. Zero accumulators (A equal to
+// its zero point), so the output stage sees exactly the bias: per column,
+// values right around x * k = -1/2 and +1/2 (where t leaves 0 and reaches 1),
+// around the clamp bounds, and, with power-of-two scales and k, every integer
+// x in a range, where x * t hits exact halves (k = 1/8: x = 2 gives 1.5, x = -2
+// gives -0.5, x = -6 gives -0 * ...). The HardSwish results are also checked
+// to differ from the plain stage, so a path ignoring the flag fails here.
+TEST(gemm_paths_hardswish_bends_and_ties) {
+  auto& r = rng();
+  size_t total = 0, changed = 0;
+  for (auto isa : isas_under_test()) {
+    for (int t = 0; t < 40; ++t) {
+      const size_t m = 1 + r() % 5, n = 1 + r() % 80, k = 1 + r() % 6;
+      const bool a_signed = r() & 1, b_signed = r() & 1;
+      const int32_t a_zp = a_signed ? static_cast<int32_t>(r() % 256) - 128 : static_cast<int32_t>(r() % 256);
+      std::vector<uint8_t> a(m * k, static_cast<uint8_t>(a_zp)), b(k * n);
+      for (auto& v : b) v = static_cast<uint8_t>(r());
+
+      Requantization rq;
+      rq.mode = RequantMode::kFp32;
+      rq.hardswish = true;
+      const bool exact = t % 2 == 0;  // power-of-two scale and k: exact ties
+      if (exact) {
+        static const float ks[] = {0.125f, 0.25f, 0.0625f, 0.5f, 1.0f / 32};
+        rq.hardswish_k = ks[r() % 5];
+        rq.scale = {std::ldexp(1.0f, -static_cast<int>(r() % 3))};
+      } else {
+        rq.hardswish_k = std::exp2(std::uniform_real_distribution<float>(std::log2(1e-3f), 1.0f)(r)) / 6.0f;
+        const bool per_channel = (t / 2) & 1;
+        for (size_t j = 0; j < (per_channel ? n : 1); ++j) {
+          rq.scale.push_back(std::exp2(std::uniform_real_distribution<float>(-12.0f, 2.0f)(r)));
+        }
+      }
+      rq.out_signed = r() & 1;
+      const int lo = rq.out_signed ? -128 : 0, hi = rq.out_signed ? 127 : 255;
+      rq.zero_point = lo + static_cast<int32_t>(r() % 256);
+      rq.qmin = lo;
+      rq.qmax = hi;
+      if (r() % 3 == 0) {  // a narrowed output range
+        rq.qmin = lo + static_cast<int32_t>(r() % 60);
+        rq.qmax = hi - static_cast<int32_t>(r() % 60);
+      }
+      const float bend = 0.5f / rq.hardswish_k;  // |x| at either bend
+      for (size_t j = 0; j < n; ++j) {
+        const float s = rq.scale[rq.scale.size() == 1 ? 0 : j];
+        double x;
+        if (exact) {
+          x = static_cast<double>(j % 48) - 16.0;  // integers, both bends for k >= 1/16
+          if (rq.hardswish_k < 0.0625f) x *= 2;
+        } else {
+          switch (r() % 4) {
+            case 0: x = -bend; break;
+            case 1: x = bend; break;
+            case 2: x = static_cast<double>(rq.qmin - rq.zero_point) + (r() % 2 ? 0.5 : -0.5); break;
+            default: x = std::uniform_real_distribution<double>(-2.0 * bend, 2.0 * bend)(r);
+          }
+        }
+        // The accumulator nearest x / s, then a nudge of a few units either way.
+        double acc = std::nearbyint(x / s) + static_cast<double>(static_cast<int>(r() % 5) - 2);
+        acc = std::max(-2147483648.0, std::min(2147483647.0, acc));
+        rq.bias.push_back(static_cast<int32_t>(acc));
+      }
+      Requantization plain = rq;
+      plain.hardswish = false;
+      size_t differ = 0;
+      for (size_t j = 0; j < n; ++j) differ += requantize_one(rq, rq.bias[j], j) != requantize_one(plain, rq.bias[j], j);
+      total += n;
+      changed += differ;
+      if (!run_and_compare(isa, m, n, k, a.data(), k, a_signed, a_zp, b, b_signed, {}, &rq, "hardswish bends")) return;
+    }
+  }
+  // Columns sit at the bends, where HardSwish moves x most; a path ignoring
+  // the flag would match ref only by chance.
+  CHECK(changed * 3 >= total);
+}
+
+// requantize_one computes t = x * k + 1/2 in two roundings. A path whose
+// compiler contracted it into one FMA would differ only where x * t ends up
+// within an ulp of a rounding boundary, which random data never meets: the
+// accumulators are searched for exactly those (hardswish_fma_sensitive), and
+// every path must give the two-rounding result.
+TEST(gemm_paths_hardswish_not_contracted) {
+  auto& r = rng();
+  for (auto isa : isas_under_test()) {
+    size_t found_total = 0;
+    for (int t = 0; t < 6; ++t) {
+      Requantization rq;
+      rq.mode = RequantMode::kFp32;
+      rq.hardswish = true;
+      rq.hardswish_k = std::exp2(std::uniform_real_distribution<float>(std::log2(1e-3f), -3.0f)(r)) / 6.0f;  // a wide quadratic part
+      // A fine scale: near a rounding boundary, dozens of accumulators fall
+      // within the one-ulp band where the FMA matters.
+      rq.scale = {std::exp2(std::uniform_real_distribution<float>(-24.0f, -22.0f)(r))};
+      rq.zero_point = t & 1 ? -20 : 30;
+      rq.out_signed = t & 1;
+      rq.qmin = rq.out_signed ? -128 : 0;
+      rq.qmax = rq.out_signed ? 127 : 255;
+      rq.bias = hardswish_fma_sensitive(rq, 64);
+      if (rq.bias.empty()) continue;
+      found_total += rq.bias.size();
+      const size_t n = rq.bias.size(), m = 3, k_dim = 2;
+      std::vector<uint8_t> a(m * k_dim, 9), b(k_dim * n);
+      for (auto& v : b) v = static_cast<uint8_t>(r());
+      const float scale = rq.scale[0];
+      rq.scale.assign(n, scale);  // per channel, every channel alike
+      if (!run_and_compare(isa, m, n, k_dim, a.data(), k_dim, false, 9, b, true, {}, &rq, "hardswish fma")) return;
+    }
+    // A search that finds nothing tests nothing.
+    CHECK(found_total >= 6 * 16);
+    if (isa == Isa::kRef) std::printf("  %zu accumulators where FMA changes the output\n", found_total);
   }
 }

@@ -82,6 +82,18 @@ inline __m512i rounding_divide_by_pot_epi32(__m512i x, __m512i exponent) {
   return rounding_divide_by_pot_epi32(x, exponent, pot_mask_epi32(exponent));
 }
 
+// requantize.h's hardswish_steps on 16 lanes, in its order, one rounding per
+// step (the build's -ffp-contract=off keeps x * k + 1/2 from becoming an FMA).
+// vminps(one, t) is `t > 1 ? 1 : t` and vmaxps(zero, t) is `t < 0 ? 0 : t`,
+// the scalar's selects operand for operand.
+inline __m512 hardswish_steps_ps(__m512 x, __m512 k) {
+  __m512 t = _mm512_mul_ps(x, k);
+  t = _mm512_add_ps(t, _mm512_set1_ps(0.5f));
+  t = _mm512_min_ps(_mm512_set1_ps(1.0f), t);
+  t = _mm512_max_ps(_mm512_setzero_ps(), t);
+  return _mm512_mul_ps(x, t);
+}
+
 class OutputStage {
  public:
   // za and the row sums the caller passes must be in the domain its dot products use.
@@ -121,19 +133,11 @@ class OutputStage {
     uint8_t* out = static_cast<uint8_t*>(c_) + row * c_stride_ + col;
     const __m512i zp = _mm512_set1_epi32(rq.zero_point);
     if (rq.mode == RequantMode::kFp32) {
-      const __m512 scale = _mm512_castsi512_ps(
-          per_column(reinterpret_cast<const int32_t*>(rq.scale.data()), rq.scale.size(), col, cols));
-      const __m512 lo = _mm512_set1_ps(static_cast<float>(rq.qmin - rq.zero_point));
-      const __m512 hi = _mm512_set1_ps(static_cast<float>(rq.qmax - rq.zero_point));
-      for (size_t r = 0; r < rows; ++r, out += c_stride_) {
-        const __m512i v = corrected(acc + 16 * r, col_term, zb, row_sums, r);
-        const __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
-        // The scalar's order: below lo -> lo, else above hi -> hi.
-        __m512 y = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), hi);
-        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), lo);
-        // cvtps2dq rounds half to even in the default MXCSR mode, as nearbyint does.
-        const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(y), zp);
-        _mm512_mask_cvtepi32_storeu_epi8(out, cols, q);  // truncating, as static_cast
+      // Decided once per call: the plain stage keeps its instruction sequence.
+      if (rq.hardswish) {
+        store_fp32<true>(acc, rows, row_sums, col_term, zb, out, cols, col);
+      } else {
+        store_fp32<false>(acc, rows, row_sums, col_term, zb, out, cols, col);
       }
       return;
     }
@@ -160,6 +164,31 @@ class OutputStage {
   }
 
  private:
+  // The fp32 stage: scale, HardSwish when kHardSwish, clamp, round, zero point.
+  template <bool kHardSwish>
+  __attribute__((always_inline)) void store_fp32(const int32_t* acc, size_t rows, const int32_t* row_sums,
+                                                 __m512i col_term, __m512i zb, uint8_t* out, __mmask16 cols,
+                                                 size_t col) const {
+    const Requantization& rq = *rq_;
+    const __m512i zp = _mm512_set1_epi32(rq.zero_point);
+    const __m512 scale = _mm512_castsi512_ps(
+        per_column(reinterpret_cast<const int32_t*>(rq.scale.data()), rq.scale.size(), col, cols));
+    const __m512 lo = _mm512_set1_ps(static_cast<float>(rq.qmin - rq.zero_point));
+    const __m512 hi = _mm512_set1_ps(static_cast<float>(rq.qmax - rq.zero_point));
+    const __m512 k = _mm512_set1_ps(rq.hardswish_k);
+    for (size_t r = 0; r < rows; ++r, out += c_stride_) {
+      const __m512i v = corrected(acc + 16 * r, col_term, zb, row_sums, r);
+      __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
+      if (kHardSwish) x = hardswish_steps_ps(x, k);
+      // The scalar's order: below lo -> lo, else above hi -> hi.
+      __m512 y = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), hi);
+      y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), lo);
+      // cvtps2dq rounds half to even in the default MXCSR mode, as nearbyint does.
+      const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(y), zp);
+      _mm512_mask_cvtepi32_storeu_epi8(out, cols, q);  // truncating, as static_cast
+    }
+  }
+
   static __m512i corrected(const int32_t* acc, __m512i col_term, __m512i zb, const int32_t* row_sums, size_t r) {
     __m512i v = _mm512_add_epi32(_mm512_loadu_si512(acc), col_term);
     if (row_sums != nullptr) v = _mm512_sub_epi32(v, _mm512_mullo_epi32(zb, _mm512_set1_epi32(row_sums[r])));

@@ -153,6 +153,45 @@ static inline void store_bytes(int8_t* out, __m128i bytes8, size_t cols) {
   }
 }
 
+// requantize.h's hardswish_steps on 8 lanes, in its order, one rounding per
+// step (the build's -ffp-contract=off keeps x * k + 1/2 from becoming an FMA).
+// vminps(one, t) is `t > 1 ? 1 : t` and vmaxps(zero, t) is `t < 0 ? 0 : t`,
+// the scalar's selects operand for operand.
+static inline __m256 hardswish_steps(__m256 x, __m256 k) {
+  __m256 t = _mm256_mul_ps(x, k);
+  t = _mm256_add_ps(t, _mm256_set1_ps(0.5f));
+  t = _mm256_min_ps(_mm256_set1_ps(1.0f), t);
+  t = _mm256_max_ps(_mm256_setzero_ps(), t);
+  return _mm256_mul_ps(x, t);
+}
+
+// The fp32 output stage of a corrected tile: scale, HardSwish when kHardSwish,
+// clamp, round half to even, zero point, store.
+template <size_t MR, size_t NV, bool kHardSwish>
+__attribute__((always_inline)) static inline void store_fp32(__m256i (&acc)[MR][NV], const Columns& cols,
+                                                             const OutputStage& os, void* c, size_t c_stride,
+                                                             size_t cols_valid) {
+  auto* out = static_cast<int8_t*>(c);
+  const __m256 lo = _mm256_set1_ps(os.lo), hi = _mm256_set1_ps(os.hi);
+  const __m256i zp = _mm256_set1_epi32(os.zero_point);
+  const __m256 k = _mm256_set1_ps(os.hardswish_k);
+#pragma GCC unroll 2
+  for (size_t j = 0; j < NV; ++j) {
+    if (j * 8 >= cols_valid) break;
+    const __m256 scale = _mm256_loadu_ps(cols.scale + 8 * j);
+#pragma GCC unroll 8
+    for (size_t r = 0; r < MR; ++r) {
+      __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][j]), scale);
+      if (kHardSwish) x = hardswish_steps(x, k);
+      // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
+      const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+      x = _mm256_blendv_ps(_mm256_min_ps(hi, x), lo, below);
+      const __m256i y = _mm256_add_epi32(_mm256_cvtps_epi32(x), zp);  // round half to even
+      store_bytes(out + r * c_stride + 8 * j, narrow_to_bytes(y), cols_valid - 8 * j);
+    }
+  }
+}
+
 // Corrects an MR x (8*NV) tile of dot products, applies the output stage and
 // stores cols_valid columns of each row.
 template <size_t MR, size_t NV>
@@ -194,26 +233,14 @@ __attribute__((always_inline)) static inline void finish_tile(__m256i (&acc)[MR]
       }
       return;
     }
-    case OutputKind::kFp32: {
-      auto* out = static_cast<int8_t*>(c);
-      const __m256 lo = _mm256_set1_ps(os.lo), hi = _mm256_set1_ps(os.hi);
-      const __m256i zp = _mm256_set1_epi32(os.zero_point);
-#pragma GCC unroll 2
-      for (size_t j = 0; j < NV; ++j) {
-        if (j * 8 >= cols_valid) break;
-        const __m256 scale = _mm256_loadu_ps(cols.scale + 8 * j);
-#pragma GCC unroll 8
-        for (size_t r = 0; r < MR; ++r) {
-          __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][j]), scale);
-          // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
-          const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-          x = _mm256_blendv_ps(_mm256_min_ps(hi, x), lo, below);
-          const __m256i y = _mm256_add_epi32(_mm256_cvtps_epi32(x), zp);  // round half to even
-          store_bytes(out + r * c_stride + 8 * j, narrow_to_bytes(y), cols_valid - 8 * j);
-        }
+    case OutputKind::kFp32:
+      // Decided once per tile: the plain stage keeps its instruction sequence.
+      if (os.hardswish) {
+        store_fp32<MR, NV, true>(acc, cols, os, c, c_stride, cols_valid);
+      } else {
+        store_fp32<MR, NV, false>(acc, cols, os, c, c_stride, cols_valid);
       }
       return;
-    }
     case OutputKind::kFixedpoint: {
       auto* out = static_cast<int8_t*>(c);
       const __m256i zp = _mm256_set1_epi32(os.zero_point);

@@ -43,6 +43,45 @@ __attribute__((always_inline)) inline __m512i rdbpot(__m512i x, __m512i shift, _
                                _mm512_set1_epi32(1));
 }
 
+// requantize.h's hardswish_steps on 16 lanes, in its order, one rounding per
+// step (the build's -ffp-contract=off keeps x * k + 1/2 from becoming an FMA).
+// vminps(one, t) is `t > 1 ? 1 : t` and vmaxps(zero, t) is `t < 0 ? 0 : t`,
+// the scalar's selects operand for operand.
+__attribute__((always_inline)) inline __m512 hardswish_steps(__m512 x, __m512 k) {
+  __m512 t = _mm512_mul_ps(x, k);
+  t = _mm512_add_ps(t, _mm512_set1_ps(0.5f));
+  t = _mm512_min_ps(_mm512_set1_ps(1.0f), t);
+  t = _mm512_max_ps(_mm512_setzero_ps(), t);
+  return _mm512_mul_ps(x, t);
+}
+
+// The fp32 output stage of a corrected MR x 32 tile: scale, HardSwish when
+// kHardSwish, clamp, round half to even, zero point, masked store.
+template <size_t MR, bool kHardSwish>
+__attribute__((always_inline)) inline void store_fp32(__m512i (&acc)[MR][2], const Columns& cols,
+                                                      const OutputStage& os, void* c, size_t c_stride,
+                                                      const __mmask16 (&store_mask)[2]) {
+  auto* out = static_cast<int8_t*>(c);
+  const __m512 lo = _mm512_set1_ps(os.lo), hi = _mm512_set1_ps(os.hi);
+  const __m512i zp = _mm512_set1_epi32(os.zero_point);
+  const __m512 k = _mm512_set1_ps(os.hardswish_k);
+#pragma GCC unroll 2
+  for (size_t j = 0; j < 2; ++j) {
+    const __m512 scale = _mm512_loadu_ps(cols.scale + 16 * j);
+#pragma GCC unroll 8
+    for (size_t r = 0; r < MR; ++r) {
+      __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][j]), scale);
+      if (kHardSwish) x = hardswish_steps(x, k);
+      // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
+      const __mmask16 below = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+      x = _mm512_mask_mov_ps(_mm512_min_ps(hi, x), below, lo);
+      const __m512i y = _mm512_add_epi32(_mm512_cvtps_epi32(x), zp);  // round half to even
+      // vpmovdb truncates, as static_cast<uint8_t/int8_t> does.
+      _mm512_mask_cvtepi32_storeu_epi8(out + r * c_stride + 16 * j, store_mask[j], y);
+    }
+  }
+}
+
 // Corrects the dot products of an MR x 32 tile, applies the output stage and
 // stores the first cols_valid columns of each row.
 template <size_t MR>
@@ -82,26 +121,14 @@ __attribute__((always_inline)) inline void finish_tile(__m512i (&acc)[MR][2], co
       }
       return;
     }
-    case OutputKind::kFp32: {
-      auto* out = static_cast<int8_t*>(c);
-      const __m512 lo = _mm512_set1_ps(os.lo), hi = _mm512_set1_ps(os.hi);
-      const __m512i zp = _mm512_set1_epi32(os.zero_point);
-#pragma GCC unroll 2
-      for (size_t j = 0; j < 2; ++j) {
-        const __m512 scale = _mm512_loadu_ps(cols.scale + 16 * j);
-#pragma GCC unroll 8
-        for (size_t r = 0; r < MR; ++r) {
-          __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][j]), scale);
-          // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
-          const __mmask16 below = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
-          x = _mm512_mask_mov_ps(_mm512_min_ps(hi, x), below, lo);
-          const __m512i y = _mm512_add_epi32(_mm512_cvtps_epi32(x), zp);  // round half to even
-          // vpmovdb truncates, as static_cast<uint8_t/int8_t> does.
-          _mm512_mask_cvtepi32_storeu_epi8(out + r * c_stride + 16 * j, store_mask[j], y);
-        }
+    case OutputKind::kFp32:
+      // Decided once per tile: the plain stage keeps its instruction sequence.
+      if (os.hardswish) {
+        store_fp32<MR, true>(acc, cols, os, c, c_stride, store_mask);
+      } else {
+        store_fp32<MR, false>(acc, cols, os, c, c_stride, store_mask);
       }
       return;
-    }
     case OutputKind::kFixedpoint: {
       auto* out = static_cast<int8_t*>(c);
       const __m512i zp = _mm512_set1_epi32(os.zero_point);
