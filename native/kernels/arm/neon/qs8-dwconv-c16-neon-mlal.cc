@@ -60,9 +60,10 @@ LOWBIT_ARM_INLINE void widen(uint8x16_t v, int16x8_t* lo, int16x8_t* hi) {
 }
 
 // kHardSwish must equal params.hardswish: chosen once per call (see run), so
-// the plain stage has no HardSwish test in its loops.
+// the plain stage has no HardSwish test in its loops. Not inlined: with four
+// variants inlined into run, GCC spilled an accumulator in the tap loop.
 template <bool kSigned, bool kHardSwish>
-void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
+__attribute__((noinline)) void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const DepthwiseParams& p = *a.params;
   const size_t c = a.c, taps = a.geometry.taps();
   arm::OutputStage os;
