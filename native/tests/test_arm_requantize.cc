@@ -1,7 +1,8 @@
 // ARM output stage on boundary values: the NEON requantization primitives
 // against fixedpoint.h lane by lane, then the whole fused output stage of every
 // ARM GEMM path against requantize_one on accumulators chosen to land on ties,
-// near INT32_MIN / INT32_MAX (with wrap-around) and at every shift in [-31, 30].
+// near INT32_MIN / INT32_MAX (with wrap-around), at every shift in [-31, 30]
+// and, with HardSwish, densely around both of its bends.
 #if defined(__aarch64__)
 
 #include <climits>
@@ -236,6 +237,81 @@ TEST(arm_fused_fp32_output_stage_boundaries) {
       }
     }
     if (!check_every_output_range(isa, &rq)) return;
+  }
+  if (!any) skip("no ARM path under test");
+}
+
+TEST(arm_hardswish_steps_matches_scalar) {
+  // Around both bends (x * k = -1/2 and +1/2, where t leaves [0, 1]), at zero,
+  // far out and at random; compared as bits (signed zeros included).
+  const float ks[] = {1e-3f / 6.0f, 0.025f, 1.0f / 6.0f, 0.3f, 1.0f / 3.0f, 2.0f / 6.0f};
+  std::uniform_real_distribution<float> any(-200.0f, 200.0f);
+  for (float k : ks) {
+    std::vector<float> x = {0.0f, -0.0f, 1.0f, -1.0f, 1e30f, -1e30f, 3e38f, -3e38f,
+                            std::ldexp(1.0f, -140), -std::ldexp(1.0f, -140)};
+    for (float bend : {0.5f / k, -0.5f / k, 1.5f / k, -1.5f / k}) {
+      float v = bend;
+      for (int i = 0; i < 8; ++i) v = std::nextafter(v, -INFINITY);
+      for (int i = 0; i < 17; ++i, v = std::nextafter(v, INFINITY)) x.push_back(v);
+    }
+    for (int i = 0; i < 256; ++i) x.push_back(any(rng()));
+    x.resize((x.size() + 3) / 4 * 4, 0.0f);
+    for (size_t i = 0; i < x.size(); i += 4) {
+      float got[4];
+      vst1q_f32(got, arm::hardswish_steps(vld1q_f32(&x[i]), k));
+      for (size_t j = 0; j < 4; ++j) {
+        const float expect = hardswish_steps(x[i + j], k);
+        uint32_t gb, eb;
+        std::memcpy(&gb, &got[j], 4);
+        std::memcpy(&eb, &expect, 4);
+        if (gb != eb) {
+          record_failure(__FILE__, __LINE__,
+                         "x " + std::to_string(x[i + j]) + " k " + std::to_string(k) + ": got " +
+                             std::to_string(got[j]) + ", expected " + std::to_string(expect));
+          return;
+        }
+      }
+    }
+  }
+}
+
+TEST(arm_fused_fp32_hardswish_output_stage_boundaries) {
+  bool any = false;
+  for (Isa isa : isas_under_test()) {
+    if (!is_arm_path(isa)) continue;
+    any = true;
+    // y_scale: bends at |x| = 3 / y_scale steps, from 1.5 to 3000.
+    for (float y_scale : {2.0f, 1.0f, 0.37f, 0.15f, 1e-3f}) {
+      Requantization rq;
+      rq.mode = RequantMode::kFp32;
+      rq.hardswish = true;
+      rq.hardswish_k = y_scale / 6.0f;
+      size_t differing = 0;
+      // Every accumulator within 6 steps of each bend and of zero (rows add
+      // -128..127 around it), plus the int32 ends.
+      for (float s : {1.0f, 0.25f, 1.0f / 3.0f, 0.1f, 1.0f / 64.0f, 2.0f}) {
+        std::vector<int32_t> accs = {INT32_MIN, INT32_MIN + 4, INT32_MAX - 3, INT32_MAX};
+        for (double center : {-3.0 / y_scale, 0.0, 3.0 / y_scale}) {
+          const double first = std::floor((center - 6.0) / s), last = std::ceil((center + 6.0) / s);
+          for (double a = first; a <= last; a += std::max(1.0, (last - first) / 400.0)) {
+            accs.push_back(static_cast<int32_t>(a));
+          }
+        }
+        for (int32_t acc : accs) {
+          rq.scale.push_back(s);
+          rq.bias.push_back(acc);
+        }
+      }
+      if (!check_every_output_range(isa, &rq)) return;
+      // The same accumulators without HardSwish must give other outputs somewhere.
+      set_output_range(&rq, false, 0);
+      Requantization plain = rq;
+      plain.hardswish = false;
+      for (size_t j = 0; j < rq.bias.size(); ++j) {
+        if (requantize_one(rq, 0, j) != requantize_one(plain, 0, j)) ++differing;
+      }
+      CHECK(differing > rq.bias.size() / 10);
+    }
   }
   if (!any) skip("no ARM path under test");
 }

@@ -1,7 +1,8 @@
 // What an ARM int8 GEMM microkernel is given (GemmTile) and how it finishes a
-// row (output_row), shared by the neon and neondot kernels: zero-point
-// correction of the raw s8 x s8 dot products, then int32 output or
-// requantization to uint8/int8 bit-exact to lowbit::requantize_one.
+// row (output_row, output_tile), shared by the neon and neondot kernels:
+// zero-point correction of the raw s8 x s8 dot products, then int32 output or
+// requantization to uint8/int8 (HardSwish included) bit-exact to
+// lowbit::requantize_one.
 //
 // The functions here have internal linkage (anonymous namespace): each ISA folder
 // is compiled with its own -march, and an inline function shared by both must not
@@ -109,7 +110,23 @@ inline float32x4_t clamp_like_reference(float32x4_t x, float32x4_t lo, float32x4
   return vbslq_f32(vcltq_f32(x, lo), lo, upper);
 }
 
+// hardswish_steps on four lanes: the same operations in the same order, each one
+// float32 rounding. FMUL and FADD stay separate (the build passes
+// -ffp-contract=off, so the compiler does not fuse them into FMLA). FMIN/FMAX
+// equal the reference's selects here: t is never NaN (x is finite) and never
+// -0 (t = x*k + 0.5 rounds an exact zero sum to +0).
+inline float32x4_t hardswish_steps(float32x4_t x, float k) {
+  float32x4_t t = vmulq_f32(x, vdupq_n_f32(k));
+  t = vaddq_f32(t, vdupq_n_f32(0.5f));
+  t = vminq_f32(t, vdupq_n_f32(1.0f));
+  t = vmaxq_f32(t, vdupq_n_f32(0.0f));
+  return vmulq_f32(x, t);
+}
+
 // requantize_one without the bias (already in the column offset), four lanes.
+// kHardSwish must equal out.hardswish (fp32 mode): callers choose the variant
+// once per tile, so the plain stage carries no HardSwish test per vector.
+template <bool kHardSwish = false>
 inline int32x4_t requantize(int32x4_t acc, const OutputStage& out, const int32_t* multiplier,
                             const int32_t* left_shift, const int32_t* right_shift,
                             const float* scale) {
@@ -122,14 +139,15 @@ inline int32x4_t requantize(int32x4_t acc, const OutputStage& out, const int32_t
   // SCVTF and FMUL round to nearest even like the scalar int->float and float*float;
   // FCVTNS is nearbyint under the default rounding mode (ties to even).
   float32x4_t x = vmulq_f32(vcvtq_f32_s32(acc), vld1q_f32(scale));
+  if constexpr (kHardSwish) x = hardswish_steps(x, out.hardswish_k);
   x = clamp_like_reference(x, vdupq_n_f32(out.lo), vdupq_n_f32(out.hi));
   return vaddq_s32(vcvtnq_s32_f32(x), vdupq_n_s32(out.zero_point));
 }
 
 // Finishes one row of a tile: `dot` holds NV vectors of raw dot products
 // dot(A''[row], B'[:, col]) for 4*NV consecutive columns. Writes `columns`
-// (<= 4*NV) outputs at `c` in the stage's output type.
-template <size_t NV>
+// (<= 4*NV) outputs at `c` in the stage's output type. kHardSwish: as requantize.
+template <size_t NV, bool kHardSwish = false>
 inline void output_row(const int32x4_t* dot, const PanelParams<4 * NV>& p,
                        const OutputStage& out, int32_t row_sum, void* c, size_t columns) {
   constexpr size_t kCols = 4 * NV;
@@ -150,8 +168,8 @@ inline void output_row(const int32x4_t* dot, const PanelParams<4 * NV>& p,
     return;
   }
   for (size_t v = 0; v < NV; ++v) {
-    y[v] = requantize(y[v], out, p.multiplier + 4 * v, p.left_shift + 4 * v, p.right_shift + 4 * v,
-                      p.scale + 4 * v);
+    y[v] = requantize<kHardSwish>(y[v], out, p.multiplier + 4 * v, p.left_shift + 4 * v,
+                                  p.right_shift + 4 * v, p.scale + 4 * v);
   }
   // XTN keeps the low bits: the reference's static_cast to uint8_t / int8_t.
   if constexpr (NV == 1) {
@@ -179,6 +197,21 @@ inline void output_row(const int32x4_t* dot, const PanelParams<4 * NV>& p,
         vst1q_s8(tmp, b);
         std::memcpy(static_cast<int8_t*>(c) + first, tmp, columns - first);
       }
+    }
+  }
+}
+
+// Finishes the tile's valid rows: dot[r] holds row r's NV vectors. The
+// HardSwish variant is picked here, once per tile, outside every loop.
+template <size_t MR, size_t NV>
+LOWBIT_ARM_INLINE void output_tile(const int32x4_t (&dot)[MR][NV], const GemmTile<MR, 4 * NV>& t) {
+  if (t.out->hardswish) {
+    for (size_t r = 0; r < t.rows; ++r) {
+      output_row<NV, true>(dot[r], *t.params, *t.out, t.row_sum[r], t.c[r], t.columns);
+    }
+  } else {
+    for (size_t r = 0; r < t.rows; ++r) {
+      output_row<NV, false>(dot[r], *t.params, *t.out, t.row_sum[r], t.c[r], t.columns);
     }
   }
 }

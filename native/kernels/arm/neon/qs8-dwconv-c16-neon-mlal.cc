@@ -6,7 +6,8 @@
 // Accumulators start at bias - x_zero_point * sum(w') (prepared per call), so
 // padded taps, which read a row of x_zero_point bytes, cancel out.
 //
-// Output stage: lowbit::requantize_one lane for lane (see ../common/gemm-microkernel.h).
+// Output stage: lowbit::requantize_one lane for lane, HardSwish included (see
+// ../common/gemm-microkernel.h).
 #include <arm_neon.h>
 
 #include <algorithm>
@@ -58,8 +59,11 @@ LOWBIT_ARM_INLINE void widen(uint8x16_t v, int16x8_t* lo, int16x8_t* hi) {
   }
 }
 
-template <bool kSigned>
-void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
+// kHardSwish must equal params.hardswish: chosen once per call (see run), so
+// the plain stage has no HardSwish test in its loops. Not inlined: with four
+// variants inlined into run, GCC spilled an accumulator in the tap loop.
+template <bool kSigned, bool kHardSwish>
+__attribute__((noinline)) void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const DepthwiseParams& p = *a.params;
   const size_t c = a.c, taps = a.geometry.taps();
   arm::OutputStage os;
@@ -71,6 +75,8 @@ void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
   os.qmax = p.qmax;
   os.lo = p.lo;
   os.hi = p.hi;
+  os.hardswish = kHardSwish;
+  os.hardswish_k = p.hardswish_k;
   const size_t out_bytes = p.kind == DepthwiseOutput::kInt32 ? 4 : 1;
   const auto* w = static_cast<const int16_t*>(a.weights->data.data());
   auto* out = static_cast<uint8_t*>(a.out);
@@ -104,8 +110,9 @@ void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
       int32x4_t y[4];
       for (size_t j = 0; j < 4; ++j) {
         const size_t ch = c0 + 4 * j;
-        y[j] = arm::requantize(acc[j], os, p.multiplier.data() + ch, p.left_shift.data() + ch,
-                               p.neg_right_shift.data() + ch, p.scale.data() + ch);
+        y[j] = arm::requantize<kHardSwish>(acc[j], os, p.multiplier.data() + ch,
+                                           p.left_shift.data() + ch, p.neg_right_shift.data() + ch,
+                                           p.scale.data() + ch);
       }
       // XTN keeps the low bits: the reference's static_cast to uint8_t / int8_t.
       const int16x8_t h01 = vcombine_s16(vmovn_s32(y[0]), vmovn_s32(y[1]));
@@ -124,8 +131,14 @@ void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
 }
 
 void run(const DepthwiseArgs& a, size_t r0, size_t r1) {
-  if (a.x_signed) run_typed<true>(a, r0, r1);
-  else run_typed<false>(a, r0, r1);
+  const bool hardswish = a.params->hardswish;
+  if (a.x_signed) {
+    if (hardswish) run_typed<true, true>(a, r0, r1);
+    else run_typed<true, false>(a, r0, r1);
+  } else {
+    if (hardswish) run_typed<false, true>(a, r0, r1);
+    else run_typed<false, false>(a, r0, r1);
+  }
 }
 
 }  // namespace

@@ -67,14 +67,12 @@ void qs8_gemm_4x4c16__neon_mull_padal(const arm::GemmTile<kMr, kNr>& t) {
   }
 
   // Fold each column's four partial sums: {c0, c1, c2, c3} per row.
-  int32x4_t dot[4];
+  int32x4_t dot[4][1];
 #pragma GCC unroll 4
   for (size_t r = 0; r < 4; ++r) {
-    dot[r] = vpaddq_s32(vpaddq_s32(acc[r][0], acc[r][1]), vpaddq_s32(acc[r][2], acc[r][3]));
+    dot[r][0] = vpaddq_s32(vpaddq_s32(acc[r][0], acc[r][1]), vpaddq_s32(acc[r][2], acc[r][3]));
   }
-  for (size_t r = 0; r < t.rows; ++r) {
-    arm::output_row<1>(&dot[r], *t.params, *t.out, t.row_sum[r], t.c[r], t.columns);
-  }
+  arm::output_tile(dot, t);
 }
 
 }  // namespace neon

@@ -54,8 +54,8 @@ void qs8_gemv_1x4c16__neon_mull_padal(const arm::GemmTile<1, kNr>& t) {
 
 #pragma GCC unroll 4
   for (size_t c = 0; c < 4; ++c) lo[c] = vaddq_s32(lo[c], hi[c]);
-  const int32x4_t dot = vpaddq_s32(vpaddq_s32(lo[0], lo[1]), vpaddq_s32(lo[2], lo[3]));
-  arm::output_row<1>(&dot, *t.params, *t.out, t.row_sum[0], t.c[0], t.columns);
+  const int32x4_t dot[1][1] = {{vpaddq_s32(vpaddq_s32(lo[0], lo[1]), vpaddq_s32(lo[2], lo[3]))}};
+  arm::output_tile(dot, t);
 }
 
 }  // namespace neon

@@ -68,9 +68,7 @@ void qs8_gemm_4x16c4__neondot(const arm::GemmTile<kMr, kNr>& t) {
   for (size_t r = 0; r < 4; ++r)
 #pragma GCC unroll 4
     for (size_t v = 0; v < 4; ++v) dot[r][v] = acc[r][v];
-  for (size_t r = 0; r < t.rows; ++r) {
-    arm::output_row<4>(dot[r], *t.params, *t.out, t.row_sum[r], t.c[r], t.columns);
-  }
+  arm::output_tile(dot, t);
 }
 
 }  // namespace neondot

@@ -49,9 +49,9 @@ void qs8_gemv_1x16c4__neondot(const arm::GemmTile<1, kNr>& t) {
   if (t.k_tail) dot_block(even, odd, t.a_tail[0], flip, w);
 
   // A fresh array: taking the accumulators' address would keep them in memory.
-  const int32x4_t dot[4] = {vaddq_s32(even[0], odd[0]), vaddq_s32(even[1], odd[1]),
-                            vaddq_s32(even[2], odd[2]), vaddq_s32(even[3], odd[3])};
-  arm::output_row<4>(dot, *t.params, *t.out, t.row_sum[0], t.c[0], t.columns);
+  const int32x4_t dot[1][4] = {{vaddq_s32(even[0], odd[0]), vaddq_s32(even[1], odd[1]),
+                                vaddq_s32(even[2], odd[2]), vaddq_s32(even[3], odd[3])}};
+  arm::output_tile(dot, t);
 }
 
 }  // namespace neondot
