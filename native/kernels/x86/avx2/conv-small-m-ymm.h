@@ -1,13 +1,17 @@
 // What the two 256-bit small-m convolution kernels (avx2, avxvnni) share: 8
 // output pixels per ymm, output channels in chunks of 8 accumulators (16 ymm
 // registers leave no room for more), the per-channel output stage on 8 pixels
-// and the NHWC store. The dot products come from the path's `Dot`.
+// and the NHWC store. The dot products come from the path's `Dot`. The fp32
+// stage applies HardSwish when the params ask (DwStage::hardswish8's steps).
 // Uses AVX2 only; static functions (see output-stage-ymm.h).
 #pragma once
 
 #include <immintrin.h>
 
+#include <type_traits>
+
 #include "../common/conv-small-m-block.h"
+#include "dwconv-stage-ymm.h"
 #include "output-stage-ymm.h"
 
 namespace lowbit {
@@ -26,17 +30,24 @@ static inline void run_small_m(const SmallMArgs& a, size_t r0, size_t r1, Dot&& 
       __m256i acc[kChunk];
       dot(gathered, w, c0, acc);
       if (p.fp32) {
-        const __m256 lo = _mm256_set1_ps(p.lo), hi = _mm256_set1_ps(p.hi);
-        const __m256i zp = _mm256_set1_epi32(p.zero_point);
+        // HardSwish (hardswish_steps, lowbit/requantize.h) decided once per block.
+        const auto stage = [&](auto hardswish) __attribute__((always_inline)) {
+          const __m256 lo = _mm256_set1_ps(p.lo), hi = _mm256_set1_ps(p.hi);
+          const __m256 k = _mm256_set1_ps(p.hardswish_k);
+          const __m256i zp = _mm256_set1_epi32(p.zero_point);
 #pragma GCC unroll 8
-        for (size_t j = 0; j < kChunk; ++j) {
-          const __m256i v = _mm256_add_epi32(acc[j], _mm256_set1_epi32(p.init[c0 + j]));
-          __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(p.scale[c0 + j]));
-          // x < lo ? lo : (x > hi ? hi : x), NaN-faithful as the GEMM's output stage.
-          const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-          x = _mm256_blendv_ps(_mm256_min_ps(hi, x), lo, below);
-          bytes[c0 + j] = narrow_to_bytes(_mm256_add_epi32(_mm256_cvtps_epi32(x), zp));
-        }
+          for (size_t j = 0; j < kChunk; ++j) {
+            const __m256i v = _mm256_add_epi32(acc[j], _mm256_set1_epi32(p.init[c0 + j]));
+            __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(p.scale[c0 + j]));
+            if (decltype(hardswish)::value) x = DwStage::hardswish8(x, k);
+            // x < lo ? lo : (x > hi ? hi : x), NaN-faithful as the GEMM's output stage.
+            const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+            x = _mm256_blendv_ps(_mm256_min_ps(hi, x), lo, below);
+            bytes[c0 + j] = narrow_to_bytes(_mm256_add_epi32(_mm256_cvtps_epi32(x), zp));
+          }
+        };
+        if (p.hardswish) stage(std::true_type{});
+        else stage(std::false_type{});
       } else {
         const __m256i zp = _mm256_set1_epi32(p.zero_point);
         const __m256i qmin = _mm256_set1_epi32(p.qmin), qmax = _mm256_set1_epi32(p.qmax);

@@ -10,14 +10,17 @@
 // wrap like ref's. Accumulators start at bias - x_zero_point * sum(w'), so padded
 // taps (which read a row of x_zero_point bytes) cancel out.
 //
-// Output stage: lowbit::requantize_one lane for lane (see output-stage-ymm.h).
+// Output stage: lowbit::requantize_one lane for lane (see output-stage-ymm.h),
+// HardSwish included (dwconv-stage-ymm.h).
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "../../common/dwconv-rows.h"
 #include "dwconv-rows-avx2.h"
+#include "dwconv-stage-ymm.h"
 #include "lowbit/depthwise_s8.h"
 #include "output-stage-ymm.h"
 
@@ -103,15 +106,22 @@ __attribute__((always_inline)) inline void block(const uint8_t* const* tap, size
       auto* o = static_cast<int8_t*>(out);
       const __m256 lo = _mm256_set1_ps(p.lo), hi = _mm256_set1_ps(p.hi);
       const __m256i zp = _mm256_set1_epi32(p.zero_point);
+      // HardSwish decided once per block, not per vector.
+      const auto stage = [&](auto hardswish) __attribute__((always_inline)) {
+        const __m256 k = _mm256_set1_ps(p.hardswish_k);
 #pragma GCC unroll 4
-      for (size_t j = 0; j < NV; ++j) {
-        __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[j]), _mm256_loadu_ps(p.scale.data() + c0 + 8 * j));
-        // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
-        const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-        x = _mm256_blendv_ps(_mm256_min_ps(hi, x), lo, below);
-        const __m256i y = _mm256_add_epi32(_mm256_cvtps_epi32(x), zp);  // round half to even
-        store_bytes(o + 8 * j, narrow_to_bytes(y), valid - 8 * j);
-      }
+        for (size_t j = 0; j < NV; ++j) {
+          __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[j]), _mm256_loadu_ps(p.scale.data() + c0 + 8 * j));
+          if (decltype(hardswish)::value) x = x86ymm::DwStage::hardswish8(x, k);
+          // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
+          const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+          x = _mm256_blendv_ps(_mm256_min_ps(hi, x), lo, below);
+          const __m256i y = _mm256_add_epi32(_mm256_cvtps_epi32(x), zp);  // round half to even
+          store_bytes(o + 8 * j, narrow_to_bytes(y), valid - 8 * j);
+        }
+      };
+      if (p.hardswish) stage(std::true_type{});
+      else stage(std::false_type{});
       return;
     }
     case DepthwiseOutput::kFixedpoint: {

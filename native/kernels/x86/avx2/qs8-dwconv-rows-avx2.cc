@@ -20,7 +20,7 @@
 // around them), so every load is a plain one. Kernel rows outside the image
 // are skipped: their constant contribution (zero point x row sum of w') starts
 // the accumulators, as do bias - x_zero_point * sum(w') (prepare_depthwise).
-// Output stage: lowbit::requantize_one lane for lane.
+// Output stage: lowbit::requantize_one lane for lane (HardSwish included).
 #include "dwconv-rows-avx2.h"
 
 #include "../../common/dwconv-rows.h"
@@ -89,30 +89,35 @@ __attribute__((always_inline)) inline void finish16(__m256i a0, __m256i a1, cons
   }
   // A 32-bit pack of (a0, a1) holds positions 0-3, 8-11 | 4-7, 12-15: the
   // qword permute restores the order before the 16-bit pack.
-  __m128i r;
-  if (s.fp32_late_clamp) {
-    const auto round = [&](__m256i acc, size_t c) __attribute__((always_inline)) {
-      const __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(s.scale + c));
-      return _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
-    };
-    const __m256i h = _mm256_permute4x64_epi64(_mm256_packs_epi32(round(a0, c0), round(a1, c0 + 8)), 0xD8);
-    const __m128i lo = _mm256_castsi256_si128(h), hi = _mm256_extracti128_si256(h, 1);
-    const __m128i qmin8 = _mm256_castsi256_si128(s.qmin8), qmax8 = _mm256_castsi256_si128(s.qmax8);
-    if (s.out_signed) {
-      r = _mm_packs_epi16(lo, hi);
-      if (!s.full_range) r = _mm_max_epi8(_mm_min_epi8(r, qmax8), qmin8);
+  const __m128i r = s.with_hardswish([&](auto hardswish) __attribute__((always_inline)) {
+    constexpr bool kHardSwish = decltype(hardswish)::value;
+    __m128i v;
+    if (s.fp32_late_clamp) {
+      const auto round = [&](__m256i acc, size_t c) __attribute__((always_inline)) {
+        __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(s.scale + c));
+        if (kHardSwish) x = DwStage::hardswish8(x, s.hardswish_k);
+        return _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
+      };
+      const __m256i h = _mm256_permute4x64_epi64(_mm256_packs_epi32(round(a0, c0), round(a1, c0 + 8)), 0xD8);
+      const __m128i lo = _mm256_castsi256_si128(h), hi = _mm256_extracti128_si256(h, 1);
+      const __m128i qmin8 = _mm256_castsi256_si128(s.qmin8), qmax8 = _mm256_castsi256_si128(s.qmax8);
+      if (s.out_signed) {
+        v = _mm_packs_epi16(lo, hi);
+        if (!s.full_range) v = _mm_max_epi8(_mm_min_epi8(v, qmax8), qmin8);
+      } else {
+        v = _mm_packus_epi16(lo, hi);
+        if (!s.full_range) v = _mm_max_epu8(_mm_min_epu8(v, qmax8), qmin8);
+      }
     } else {
-      r = _mm_packus_epi16(lo, hi);
-      if (!s.full_range) r = _mm_max_epu8(_mm_min_epu8(r, qmax8), qmin8);
+      // Low bytes (static_cast), then packs that keep 0..255.
+      const __m256i byte = _mm256_set1_epi32(0xFF);
+      const __m256i y0 = _mm256_and_si256(requantize8<kHardSwish>(a0, s, c0), byte);
+      const __m256i y1 = _mm256_and_si256(requantize8<kHardSwish>(a1, s, c0 + 8), byte);
+      const __m256i h = _mm256_permute4x64_epi64(_mm256_packus_epi32(y0, y1), 0xD8);
+      v = _mm_packus_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
     }
-  } else {
-    // Low bytes (static_cast), then packs that keep 0..255.
-    const __m256i byte = _mm256_set1_epi32(0xFF);
-    const __m256i y0 = _mm256_and_si256(requantize8(a0, s, c0), byte);
-    const __m256i y1 = _mm256_and_si256(requantize8(a1, s, c0 + 8), byte);
-    const __m256i h = _mm256_permute4x64_epi64(_mm256_packus_epi32(y0, y1), 0xD8);
-    r = _mm_packus_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-  }
+    return v;
+  });
   if (whole) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), r);
   } else {

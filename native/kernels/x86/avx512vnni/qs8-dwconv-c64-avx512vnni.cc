@@ -33,11 +33,13 @@
 // Both: accumulators start at bias - x_zero_point * sum(w') (prepared per call),
 // so the zero-point correction costs nothing per tap, and padded taps, which
 // read a row of x_zero_point bytes, cancel out; int32 sums wrap like ref's.
-// Output stage: lowbit::requantize_one lane for lane (output-stage-avx512vnni.h).
+// Output stage: lowbit::requantize_one lane for lane (output-stage-avx512vnni.h),
+// HardSwish included (Stage::hardswish16).
 #include <immintrin.h>
 
 #include <algorithm>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "../../common/dwconv-rows.h"
@@ -313,6 +315,10 @@ struct Stage {
   // saturating packs, as a byte min/max (none for the whole type range).
   bool fp32_late_clamp;
   bool full_range;
+  // fp32: hardswish_steps (lowbit/requantize.h) between the scaling and the
+  // clamp; it keeps |x| <= |acc * scale|, so the late clamp stays exact.
+  bool hardswish;
+  __m512 hardswish_k;
   __m512 lo, hi;
   __m512i zero_point, qmin, qmax;
   __m512i qmin8, qmax8;
@@ -324,6 +330,7 @@ struct Stage {
         left_shift(p.left_shift.data()), right_shift(p.right_shift.data()), round_mask(p.round_mask.data()),
         fp32_late_clamp(false),
         full_range(p.out_signed ? p.qmin == -128 && p.qmax == 127 : p.qmin == 0 && p.qmax == 255),
+        hardswish(p.kind == DepthwiseOutput::kFp32 && p.hardswish), hardswish_k(_mm512_set1_ps(p.hardswish_k)),
         lo(_mm512_set1_ps(p.lo)), hi(_mm512_set1_ps(p.hi)), zero_point(_mm512_set1_epi32(p.zero_point)),
         qmin(_mm512_set1_epi32(p.qmin)), qmax(_mm512_set1_epi32(p.qmax)),
         qmin8(_mm512_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm512_set1_epi8(static_cast<char>(p.qmax))) {
@@ -332,14 +339,32 @@ struct Stage {
       fp32_late_clamp = std::all_of(p.scale.begin(), p.scale.end(), [](float v) { return v <= 0.5f; });
     }
   }
+
+  // f(std::true_type) when HardSwish applies, else f(std::false_type): the
+  // decision once per output tile, each variant without a per-vector test.
+  template <class F>
+  __attribute__((always_inline)) auto with_hardswish(F&& f) const {
+    return hardswish ? f(std::true_type{}) : f(std::false_type{});
+  }
+
+  // hardswish_steps on 16 lanes, step for step (no FMA: -ffp-contract=off).
+  // vminps/vmaxps match its compares: x is finite (the binding), so t is never NaN.
+  __attribute__((always_inline)) __m512 hardswish16(__m512 x) const {
+    __m512 t = _mm512_add_ps(_mm512_mul_ps(x, hardswish_k), _mm512_set1_ps(0.5f));
+    t = _mm512_max_ps(_mm512_min_ps(t, _mm512_set1_ps(1.0f)), _mm512_setzero_ps());
+    return _mm512_mul_ps(x, t);
+  }
 };
 
 // requantize_one (without the bias, already in the accumulator) on 16 lanes
 // whose parameters start at position c of the prepared arrays; the result is
-// clamped to [qmin, qmax], so its low byte is the output.
+// clamped to [qmin, qmax], so its low byte is the output. kHardSwish (fp32
+// only): s.hardswish is set (see Stage::with_hardswish).
+template <bool kHardSwish = false>
 __attribute__((always_inline)) inline __m512i requantize16(__m512i acc, const Stage& s, size_t c) {
   if (s.kind == DepthwiseOutput::kFp32) {
     __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(s.scale + c));
+    if (kHardSwish) x = s.hardswish16(x);
     // x < lo ? lo : (x > hi ? hi : x), exact for NaN and for lo > hi too:
     // vminps(hi, x) returns x unless hi < x.
     const __mmask16 below = _mm512_cmp_ps_mask(x, s.lo, _CMP_LT_OQ);
@@ -388,39 +413,39 @@ __attribute__((always_inline)) inline void finish_t4(__m512i a0, __m512i a1, __m
   }
   // Lane q of a pack of y0..y3 holds y0[4q..4q+3], y1[4q..], y2[4q..], y3[4q..]:
   // channels 16q .. 16q + 15 in order.
-  if (p.fp32_late_clamp) {
-    const auto round = [&](__m512i acc, size_t c) __attribute__((always_inline)) {
-      const __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(p.scale + c));
-      return _mm512_add_epi32(_mm512_cvtps_epi32(x), p.zero_point);  // round half to even
-    };
-    const __m512i h01 = _mm512_packs_epi32(round(a0, c0), round(a1, c0 + 16));
-    const __m512i h23 = _mm512_packs_epi32(round(a2, c0 + 32), round(a3, c0 + 48));
-    __m512i r;
-    if (p.out_signed) {
-      r = _mm512_packs_epi16(h01, h23);
-      if (!p.full_range) r = _mm512_max_epi8(_mm512_min_epi8(r, p.qmax8), p.qmin8);
-    } else {
-      r = _mm512_packus_epi16(h01, h23);
-      if (!p.full_range) r = _mm512_max_epu8(_mm512_min_epu8(r, p.qmax8), p.qmin8);
+  const __m512i r = p.with_hardswish([&](auto hardswish) __attribute__((always_inline)) {
+    constexpr bool kHardSwish = decltype(hardswish)::value;
+    if (p.fp32_late_clamp) {
+      const auto round = [&](__m512i acc, size_t c) __attribute__((always_inline)) {
+        __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(p.scale + c));
+        if (kHardSwish) x = p.hardswish16(x);
+        return _mm512_add_epi32(_mm512_cvtps_epi32(x), p.zero_point);  // round half to even
+      };
+      const __m512i h01 = _mm512_packs_epi32(round(a0, c0), round(a1, c0 + 16));
+      const __m512i h23 = _mm512_packs_epi32(round(a2, c0 + 32), round(a3, c0 + 48));
+      __m512i v;
+      if (p.out_signed) {
+        v = _mm512_packs_epi16(h01, h23);
+        if (!p.full_range) v = _mm512_max_epi8(_mm512_min_epi8(v, p.qmax8), p.qmin8);
+      } else {
+        v = _mm512_packus_epi16(h01, h23);
+        if (!p.full_range) v = _mm512_max_epu8(_mm512_min_epu8(v, p.qmax8), p.qmin8);
+      }
+      return v;
     }
-    if (kTail) _mm512_mask_storeu_epi8(out, mask, r);
-    else _mm512_storeu_si512(out, r);
-    return;
-  }
-  // Saturating packs keep the values of a clamp inside the output type;
-  // otherwise the low bytes (static_cast) are taken first, as values in [0, 255].
-  const __m512i y0 = requantize16(a0, p, c0), y1 = requantize16(a1, p, c0 + 16);
-  const __m512i y2 = requantize16(a2, p, c0 + 32), y3 = requantize16(a3, p, c0 + 48);
-  __m512i r;
-  if (p.in_range && p.out_signed) {
-    r = _mm512_packs_epi16(_mm512_packs_epi32(y0, y1), _mm512_packs_epi32(y2, y3));
-  } else if (p.in_range) {
-    r = _mm512_packus_epi16(_mm512_packus_epi32(y0, y1), _mm512_packus_epi32(y2, y3));
-  } else {
+    // Saturating packs keep the values of a clamp inside the output type;
+    // otherwise the low bytes (static_cast) are taken first, as values in [0, 255].
+    const __m512i y0 = requantize16<kHardSwish>(a0, p, c0), y1 = requantize16<kHardSwish>(a1, p, c0 + 16);
+    const __m512i y2 = requantize16<kHardSwish>(a2, p, c0 + 32), y3 = requantize16<kHardSwish>(a3, p, c0 + 48);
+    if (p.in_range && p.out_signed) {
+      return _mm512_packs_epi16(_mm512_packs_epi32(y0, y1), _mm512_packs_epi32(y2, y3));
+    } else if (p.in_range) {
+      return _mm512_packus_epi16(_mm512_packus_epi32(y0, y1), _mm512_packus_epi32(y2, y3));
+    }
     const __m512i byte = _mm512_set1_epi32(0xFF);
-    r = _mm512_packus_epi16(_mm512_packus_epi32(_mm512_and_si512(y0, byte), _mm512_and_si512(y1, byte)),
-                            _mm512_packus_epi32(_mm512_and_si512(y2, byte), _mm512_and_si512(y3, byte)));
-  }
+    return _mm512_packus_epi16(_mm512_packus_epi32(_mm512_and_si512(y0, byte), _mm512_and_si512(y1, byte)),
+                               _mm512_packus_epi32(_mm512_and_si512(y2, byte), _mm512_and_si512(y3, byte)));
+  });
   if (kTail) _mm512_mask_storeu_epi8(out, mask, r);
   else _mm512_storeu_si512(out, r);
 }
@@ -542,10 +567,13 @@ __attribute__((always_inline)) inline void block_i16(const uint8_t* const* tap, 
     return;
   }
   auto* o = static_cast<int8_t*>(out);
+  p.with_hardswish([&](auto hardswish) __attribute__((always_inline)) {
 #pragma GCC unroll 4
-  for (size_t j = 0; j < NV; ++j) {
-    store_bytes(o + 16 * j, mask[j], requantize16(acc[j], p, c0 + 16 * j), kTail && j + 1 == NV);
-  }
+    for (size_t j = 0; j < NV; ++j) {
+      store_bytes(o + 16 * j, mask[j], requantize16<decltype(hardswish)::value>(acc[j], p, c0 + 16 * j),
+                  kTail && j + 1 == NV);
+    }
+  });
 }
 
 // One block of `valid` (<= 64) channels at c0 in the i16 layout at w.

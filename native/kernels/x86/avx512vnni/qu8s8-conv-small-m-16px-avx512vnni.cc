@@ -9,6 +9,8 @@
 // apart, 9-byte rows), the gather is two 64-byte loads and one vpermt2w per
 // 4-byte group straight into the vpdpbusd operand; otherwise the block is
 // gathered through memory (conv-small-m-block.h).
+#include <type_traits>
+
 #include "../common/conv-small-m-block.h"
 #include "output-stage-avx512vnni.h"
 
@@ -29,16 +31,30 @@ __attribute__((always_inline)) inline void finish(__m512i (&acc)[MP], const Smal
                                                   size_t m, size_t valid) {
   __m128i bytes[MP];
   if (p.fp32) {
-    const __m512 lo = _mm512_set1_ps(p.lo), hi = _mm512_set1_ps(p.hi);
-    const __m512i zp = _mm512_set1_epi32(p.zero_point);
+    // HardSwish decided once per block of pixels, not per vector.
+    const auto stage = [&](auto hardswish) __attribute__((always_inline)) {
+      const __m512 lo = _mm512_set1_ps(p.lo), hi = _mm512_set1_ps(p.hi);
+      const __m512 k = _mm512_set1_ps(p.hardswish_k);
+      const __m512i zp = _mm512_set1_epi32(p.zero_point);
+      // hardswish_steps (lowbit/requantize.h), step for step (no FMA:
+      // -ffp-contract=off). x is finite (the binding): vminps/vmaxps match its compares.
+      const auto hardswish16 = [&](__m512 x) __attribute__((always_inline)) {
+        __m512 t = _mm512_add_ps(_mm512_mul_ps(x, k), _mm512_set1_ps(0.5f));
+        t = _mm512_max_ps(_mm512_min_ps(t, _mm512_set1_ps(1.0f)), _mm512_setzero_ps());
+        return _mm512_mul_ps(x, t);
+      };
 #pragma GCC unroll 16
-    for (size_t j = 0; j < MP; ++j) {
-      __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[j]), _mm512_set1_ps(p.scale[j]));
-      // x < lo ? lo : (x > hi ? hi : x), NaN-faithful as the GEMM's output stage.
-      const __mmask16 below = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
-      x = _mm512_mask_mov_ps(_mm512_min_ps(hi, x), below, lo);
-      bytes[j] = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(x), zp));  // truncating
-    }
+      for (size_t j = 0; j < MP; ++j) {
+        __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[j]), _mm512_set1_ps(p.scale[j]));
+        if (decltype(hardswish)::value) x = hardswish16(x);
+        // x < lo ? lo : (x > hi ? hi : x), NaN-faithful as the GEMM's output stage.
+        const __mmask16 below = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+        x = _mm512_mask_mov_ps(_mm512_min_ps(hi, x), below, lo);
+        bytes[j] = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(x), zp));  // truncating
+      }
+    };
+    if (p.hardswish) stage(std::true_type{});
+    else stage(std::false_type{});
   } else {
     const __m512i zp = _mm512_set1_epi32(p.zero_point);
     const __m512i qmin = _mm512_set1_epi32(p.qmin), qmax = _mm512_set1_epi32(p.qmax);

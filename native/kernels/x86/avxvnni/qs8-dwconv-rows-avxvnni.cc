@@ -18,7 +18,8 @@
 // u8 x s8 products exactly into int32 (no saturation), wrapping like ref.
 // For 3 and 5 kernel columns the band kernel (below) runs instead of the
 // strips of stored shift rows.
-// Output stage: lowbit::requantize_one lane for lane, as the avx2 kernels.
+// Output stage: lowbit::requantize_one lane for lane (HardSwish included), as
+// the avx2 kernels.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -159,30 +160,35 @@ __attribute__((always_inline)) inline void finish_chunk(const __m256i (&a)[4], c
     return;
   }
   // Packs leave lane q of the result holding positions 16q .. 16q + 15 in order.
-  __m256i r;
-  if (s.fp32_late_clamp) {
-    __m256i y[4];
+  const __m256i r = s.with_hardswish([&](auto hardswish) __attribute__((always_inline)) {
+    constexpr bool kHardSwish = decltype(hardswish)::value;
+    __m256i v;
+    if (s.fp32_late_clamp) {
+      __m256i y[4];
 #pragma GCC unroll 4
-    for (size_t k = 0; k < 4; ++k) {
-      const __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(a[k]), _mm256_loadu_ps(s.scale + c0 + 8 * k));
-      y[k] = _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
-    }
-    const __m256i h01 = _mm256_packs_epi32(y[0], y[1]), h23 = _mm256_packs_epi32(y[2], y[3]);
-    if (s.out_signed) {
-      r = _mm256_packs_epi16(h01, h23);
-      if (!s.full_range) r = _mm256_max_epi8(_mm256_min_epi8(r, s.qmax8), s.qmin8);
+      for (size_t k = 0; k < 4; ++k) {
+        __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(a[k]), _mm256_loadu_ps(s.scale + c0 + 8 * k));
+        if (kHardSwish) x = DwStage::hardswish8(x, s.hardswish_k);
+        y[k] = _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
+      }
+      const __m256i h01 = _mm256_packs_epi32(y[0], y[1]), h23 = _mm256_packs_epi32(y[2], y[3]);
+      if (s.out_signed) {
+        v = _mm256_packs_epi16(h01, h23);
+        if (!s.full_range) v = _mm256_max_epi8(_mm256_min_epi8(v, s.qmax8), s.qmin8);
+      } else {
+        v = _mm256_packus_epi16(h01, h23);
+        if (!s.full_range) v = _mm256_max_epu8(_mm256_min_epu8(v, s.qmax8), s.qmin8);
+      }
     } else {
-      r = _mm256_packus_epi16(h01, h23);
-      if (!s.full_range) r = _mm256_max_epu8(_mm256_min_epu8(r, s.qmax8), s.qmin8);
-    }
-  } else {
-    // Low bytes (static_cast), then packs that keep 0..255.
-    const __m256i byte = _mm256_set1_epi32(0xFF);
-    __m256i y[4];
+      // Low bytes (static_cast), then packs that keep 0..255.
+      const __m256i byte = _mm256_set1_epi32(0xFF);
+      __m256i y[4];
 #pragma GCC unroll 4
-    for (size_t k = 0; k < 4; ++k) y[k] = _mm256_and_si256(requantize8(a[k], s, c0 + 8 * k), byte);
-    r = _mm256_packus_epi16(_mm256_packus_epi32(y[0], y[1]), _mm256_packus_epi32(y[2], y[3]));
-  }
+      for (size_t k = 0; k < 4; ++k) y[k] = _mm256_and_si256(requantize8<kHardSwish>(a[k], s, c0 + 8 * k), byte);
+      v = _mm256_packus_epi16(_mm256_packus_epi32(y[0], y[1]), _mm256_packus_epi32(y[2], y[3]));
+    }
+    return v;
+  });
   if (whole) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), r);
   } else {
