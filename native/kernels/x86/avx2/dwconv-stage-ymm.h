@@ -58,7 +58,7 @@ struct DwStage {
   }
 
   // f(std::true_type) when HardSwish applies, else f(std::false_type): the
-  // decision once per output tile, each variant without a per-vector test.
+  // decision once per call, each variant of the kernels without a test.
   template <class F>
   __attribute__((always_inline)) auto with_hardswish(F&& f) const {
     return hardswish ? f(std::true_type{}) : f(std::false_type{});
