@@ -34,22 +34,23 @@ struct DwStage {
   // packs, as a byte min/max (none for the whole type range). As avx512vnni's.
   bool fp32_late_clamp = false;
   bool out_signed, full_range;
-  // fp32: hardswish_steps (lowbit/requantize.h) between the scaling and the
-  // clamp; it keeps |x| <= |acc * scale|, so the late clamp above stays exact.
-  bool hardswish;
-  __m256 hardswish_k;
   __m256 lo, hi;
   __m256i zero_point, qmin, qmax;
   __m256i qmin8, qmax8;  // bytes (the low 128 bits for 16-byte stores)
+  // fp32: hardswish_steps (lowbit/requantize.h) between the scaling and the
+  // clamp; it keeps |x| <= |acc * scale|, so the late clamp above stays exact.
+  // (Last: the fields above keep their offsets.)
+  bool hardswish;
+  __m256 hardswish_k;
 
   explicit DwStage(const DepthwiseParams& p)
       : kind(p.kind), scale(p.scale.data()), multiplier(p.multiplier.data()), left_shift(p.left_shift.data()),
         right_shift(p.right_shift.data()), round_mask(p.round_mask.data()), out_signed(p.out_signed),
         full_range(p.out_signed ? p.qmin == -128 && p.qmax == 127 : p.qmin == 0 && p.qmax == 255),
-        hardswish(p.kind == DepthwiseOutput::kFp32 && p.hardswish), hardswish_k(_mm256_set1_ps(p.hardswish_k)),
         lo(_mm256_set1_ps(p.lo)), hi(_mm256_set1_ps(p.hi)), zero_point(_mm256_set1_epi32(p.zero_point)),
         qmin(_mm256_set1_epi32(p.qmin)), qmax(_mm256_set1_epi32(p.qmax)),
-        qmin8(_mm256_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm256_set1_epi8(static_cast<char>(p.qmax))) {
+        qmin8(_mm256_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm256_set1_epi8(static_cast<char>(p.qmax))),
+        hardswish(p.kind == DepthwiseOutput::kFp32 && p.hardswish), hardswish_k(_mm256_set1_ps(p.hardswish_k)) {
     const bool in_range = p.out_signed ? p.qmin >= -128 && p.qmax <= 127 : p.qmin >= 0 && p.qmax <= 255;
     if (kind == DepthwiseOutput::kFp32 && in_range && p.qmin <= p.qmax) {
       // Padded channels have scale 0 (prepare_depthwise).

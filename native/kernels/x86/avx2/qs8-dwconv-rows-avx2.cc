@@ -221,7 +221,7 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const DwStage& p, St
       for (size_t j = 0; j < RB; ++j) {
         if (j < nb) {
           finish16<kHardSwish>(acc[j][0], acc[j][1], p, phase * kChunk, orow[j] + done * out_bytes,
-                   std::min(kChunk, row_out - done));
+                               std::min(kChunk, row_out - done));
         }
       }
       if (++phase == phases) phase = 0;

@@ -314,13 +314,13 @@ struct Stage {
   // saturating packs, as a byte min/max (none for the whole type range).
   bool fp32_late_clamp;
   bool full_range;
-  // fp32: hardswish_steps (lowbit/requantize.h) between the scaling and the
-  // clamp; it keeps |x| <= |acc * scale|, so the late clamp stays exact.
-  bool hardswish;
-  __m512 hardswish_k;
   __m512 lo, hi;
   __m512i zero_point, qmin, qmax;
   __m512i qmin8, qmax8;
+  // fp32 with HardSwish (see run): hardswish_steps (lowbit/requantize.h)
+  // between the scaling and the clamp. It keeps |x| <= |acc * scale|, so the
+  // late clamp stays exact. (Last: the fields above keep their offsets.)
+  __m512 hardswish_k;
 
   explicit Stage(const DepthwiseParams& p)
       : kind(p.kind), out_signed(p.out_signed),
@@ -329,10 +329,10 @@ struct Stage {
         left_shift(p.left_shift.data()), right_shift(p.right_shift.data()), round_mask(p.round_mask.data()),
         fp32_late_clamp(false),
         full_range(p.out_signed ? p.qmin == -128 && p.qmax == 127 : p.qmin == 0 && p.qmax == 255),
-        hardswish(p.kind == DepthwiseOutput::kFp32 && p.hardswish), hardswish_k(_mm512_set1_ps(p.hardswish_k)),
         lo(_mm512_set1_ps(p.lo)), hi(_mm512_set1_ps(p.hi)), zero_point(_mm512_set1_epi32(p.zero_point)),
         qmin(_mm512_set1_epi32(p.qmin)), qmax(_mm512_set1_epi32(p.qmax)),
-        qmin8(_mm512_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm512_set1_epi8(static_cast<char>(p.qmax))) {
+        qmin8(_mm512_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm512_set1_epi8(static_cast<char>(p.qmax))),
+        hardswish_k(_mm512_set1_ps(p.hardswish_k)) {
     if (kind == DepthwiseOutput::kFp32 && in_range && p.qmin <= p.qmax) {
       // Padded channels have scale 0 (prepare_depthwise).
       fp32_late_clamp = std::all_of(p.scale.begin(), p.scale.end(), [](float v) { return v <= 0.5f; });
@@ -407,7 +407,6 @@ __attribute__((always_inline)) inline void finish_t4(__m512i a0, __m512i a1, __m
   }
   // Lane q of a pack of y0..y3 holds y0[4q..4q+3], y1[4q..], y2[4q..], y3[4q..]:
   // channels 16q .. 16q + 15 in order.
-  __m512i r;
   if (p.fp32_late_clamp) {
     const auto round = [&](__m512i acc, size_t c) __attribute__((always_inline)) {
       __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(p.scale + c));
@@ -416,6 +415,7 @@ __attribute__((always_inline)) inline void finish_t4(__m512i a0, __m512i a1, __m
     };
     const __m512i h01 = _mm512_packs_epi32(round(a0, c0), round(a1, c0 + 16));
     const __m512i h23 = _mm512_packs_epi32(round(a2, c0 + 32), round(a3, c0 + 48));
+    __m512i r;
     if (p.out_signed) {
       r = _mm512_packs_epi16(h01, h23);
       if (!p.full_range) r = _mm512_max_epi8(_mm512_min_epi8(r, p.qmax8), p.qmin8);
@@ -431,6 +431,7 @@ __attribute__((always_inline)) inline void finish_t4(__m512i a0, __m512i a1, __m
   // otherwise the low bytes (static_cast) are taken first, as values in [0, 255].
   const __m512i y0 = requantize16<kHardSwish>(a0, p, c0), y1 = requantize16<kHardSwish>(a1, p, c0 + 16);
   const __m512i y2 = requantize16<kHardSwish>(a2, p, c0 + 32), y3 = requantize16<kHardSwish>(a3, p, c0 + 48);
+  __m512i r;
   if (p.in_range && p.out_signed) {
     r = _mm512_packs_epi16(_mm512_packs_epi32(y0, y1), _mm512_packs_epi32(y2, y3));
   } else if (p.in_range) {
@@ -594,8 +595,8 @@ void run_i16(const DepthwiseArgs& a, size_t r0, size_t r1) {
   dwconv::for_each_pixel(a, r0, r1, [&](const uint8_t* const* tap, size_t index) __attribute__((always_inline)) {
     uint8_t* o = out + index * c * out_bytes;
     for (size_t c0 = 0; c0 < c; c0 += kBlock) {
-      any_block_i16<kSigned, kHardSwish>(tap, taps, c0, w + (c0 / kBlock) * taps * kBlock, p, std::min(kBlock, c - c0),
-                             o + c0 * out_bytes);
+      any_block_i16<kSigned, kHardSwish>(tap, taps, c0, w + (c0 / kBlock) * taps * kBlock, p,
+                                         std::min(kBlock, c - c0), o + c0 * out_bytes);
     }
   });
 }
@@ -702,12 +703,12 @@ void run_columns3(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, 
     }
     uint8_t* o = out + row * ow * c * out_bytes;
     for (size_t c0 = 0; c0 < full; c0 += kBlock) {
-      columns3_block<kSigned, false, kHardSwish>(rows, step, c0, kBlock, w, pl, ow, wcol + c0 * 3 * 4, p, outside,
-                                     o + c0 * out_bytes, c * out_bytes);
+      columns3_block<kSigned, false, kHardSwish>(rows, step, c0, kBlock, w, pl, ow, wcol + c0 * 3 * 4, p,
+                                                 outside, o + c0 * out_bytes, c * out_bytes);
     }
     if (full < c) {
-      columns3_block<kSigned, true, kHardSwish>(rows, step, full, c - full, w, pl, ow, wcol + full * 3 * 4, p, outside,
-                                    o + full * out_bytes, c * out_bytes);
+      columns3_block<kSigned, true, kHardSwish>(rows, step, full, c - full, w, pl, ow, wcol + full * 3 * 4, p,
+                                                outside, o + full * out_bytes, c * out_bytes);
     }
   }
 }
@@ -734,7 +735,7 @@ void run_t4(const DepthwiseArgs& a, size_t r0, size_t r1) {
         uint8_t* o = out + index * stride;
         for (size_t c0 = 0; c0 < full; c0 += kBlock) {
           block_t4x2<kSigned, kHardSwish>(ta, tb, taps, c0, w + c0 * groups * 4, p, o + c0 * out_bytes,
-                              o + stride + c0 * out_bytes);
+                                          o + stride + c0 * out_bytes);
         }
         if (full < c) {
           any_block_i16<kSigned, kHardSwish>(ta, taps, full, tail_w, p, c - full, o + full * out_bytes);
@@ -746,7 +747,9 @@ void run_t4(const DepthwiseArgs& a, size_t r0, size_t r1) {
         for (size_t c0 = 0; c0 < full; c0 += kBlock) {
           block_t4<kSigned, kHardSwish>(tap, taps, c0, w + c0 * groups * 4, p, o + c0 * out_bytes);
         }
-        if (full < c) any_block_i16<kSigned, kHardSwish>(tap, taps, full, tail_w, p, c - full, o + full * out_bytes);
+        if (full < c) {
+          any_block_i16<kSigned, kHardSwish>(tap, taps, full, tail_w, p, c - full, o + full * out_bytes);
+        }
       });
 }
 
@@ -882,8 +885,12 @@ __attribute__((always_inline)) inline void band_columns(const uint8_t* row, ptrd
 // Output rows [r0, r1) of the band kernel; start_of(r) gives row r's
 // accumulator starts [phase][64] (init plus the constant contribution of its
 // kernel rows outside the image, which are not read).
+// Not inlined: with the HardSwish variants GCC inlined some band kernels into
+// run_rows and not the others, 2-4% slower on small layers; out of line they
+// measure as fast as before or faster.
 template <bool kSigned, size_t KW, size_t kBandRows, bool kHardSwish, class StartOf>
-void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, StartOf&& start_of) {
+__attribute__((noinline)) void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p,
+                                        StartOf&& start_of) {
   constexpr size_t G = (KW + 3) / 4;
   const Conv2dGeometry& g = a.geometry;
   const size_t kh = g.kh, c = a.c, phases = rows_phases(c);
@@ -1129,7 +1136,9 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
       }
       uint8_t* o = out + (r * row_out + i0 * kBlock) * out_bytes;
       size_t phase = i0 % phases, i = 0;
-      for (; i + 4 <= n_chunks; i += 4) rows_chunks<4, kHardSwish>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
+      for (; i + 4 <= n_chunks; i += 4) {
+        rows_chunks<4, kHardSwish>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
+      }
       for (; i < n_chunks; ++i) rows_chunks<1, kHardSwish>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
     }
   }
