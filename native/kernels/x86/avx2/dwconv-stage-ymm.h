@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "lowbit/depthwise_s8.h"
 #include "output-stage-ymm.h"
@@ -36,6 +37,11 @@ struct DwStage {
   __m256 lo, hi;
   __m256i zero_point, qmin, qmax;
   __m256i qmin8, qmax8;  // bytes (the low 128 bits for 16-byte stores)
+  // fp32: hardswish_steps (lowbit/requantize.h) between the scaling and the
+  // clamp; it keeps |x| <= |acc * scale|, so the late clamp above stays exact.
+  // (Last: the fields above keep their offsets.)
+  bool hardswish;
+  __m256 hardswish_k;
 
   explicit DwStage(const DepthwiseParams& p)
       : kind(p.kind), scale(p.scale.data()), multiplier(p.multiplier.data()), left_shift(p.left_shift.data()),
@@ -43,20 +49,40 @@ struct DwStage {
         full_range(p.out_signed ? p.qmin == -128 && p.qmax == 127 : p.qmin == 0 && p.qmax == 255),
         lo(_mm256_set1_ps(p.lo)), hi(_mm256_set1_ps(p.hi)), zero_point(_mm256_set1_epi32(p.zero_point)),
         qmin(_mm256_set1_epi32(p.qmin)), qmax(_mm256_set1_epi32(p.qmax)),
-        qmin8(_mm256_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm256_set1_epi8(static_cast<char>(p.qmax))) {
+        qmin8(_mm256_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm256_set1_epi8(static_cast<char>(p.qmax))),
+        hardswish(p.kind == DepthwiseOutput::kFp32 && p.hardswish), hardswish_k(_mm256_set1_ps(p.hardswish_k)) {
     const bool in_range = p.out_signed ? p.qmin >= -128 && p.qmax <= 127 : p.qmin >= 0 && p.qmax <= 255;
     if (kind == DepthwiseOutput::kFp32 && in_range && p.qmin <= p.qmax) {
       // Padded channels have scale 0 (prepare_depthwise).
       fp32_late_clamp = std::all_of(p.scale.begin(), p.scale.end(), [](float v) { return v <= 0.5f; });
     }
   }
+
+  // f(std::true_type) when HardSwish applies, else f(std::false_type): the
+  // decision once per call, each variant of the kernels without a test.
+  template <class F>
+  __attribute__((always_inline)) auto with_hardswish(F&& f) const {
+    return hardswish ? f(std::true_type{}) : f(std::false_type{});
+  }
+
+  // hardswish_steps on 8 lanes, step for step (no FMA: -ffp-contract=off);
+  // k: hardswish_k broadcast. vminps/vmaxps match its compares: x is finite
+  // (the binding), so t is never NaN. (The small-m kernels use it too.)
+  __attribute__((always_inline)) static __m256 hardswish8(__m256 x, __m256 k) {
+    __m256 t = _mm256_add_ps(_mm256_mul_ps(x, k), _mm256_set1_ps(0.5f));
+    t = _mm256_max_ps(_mm256_min_ps(t, _mm256_set1_ps(1.0f)), _mm256_setzero_ps());
+    return _mm256_mul_ps(x, t);
+  }
 };
 
 // requantize_one (bias already in the accumulator) on 8 lanes whose
-// parameters start at array position c, clamped to [qmin, qmax].
+// parameters start at array position c, clamped to [qmin, qmax]; kHardSwish
+// (fp32 only): s.hardswish is set (see DwStage::with_hardswish).
+template <bool kHardSwish = false>
 __attribute__((always_inline)) inline __m256i requantize8(__m256i acc, const DwStage& s, size_t c) {
   if (s.kind == DepthwiseOutput::kFp32) {
     __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(s.scale + c));
+    if (kHardSwish) x = DwStage::hardswish8(x, s.hardswish_k);
     // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
     x = _mm256_blendv_ps(_mm256_min_ps(s.hi, x), s.lo, _mm256_cmp_ps(x, s.lo, _CMP_LT_OQ));
     return _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even

@@ -10,7 +10,8 @@
 // wrap like ref's. Accumulators start at bias - x_zero_point * sum(w'), so padded
 // taps (which read a row of x_zero_point bytes) cancel out.
 //
-// Output stage: lowbit::requantize_one lane for lane (see output-stage-ymm.h).
+// Output stage: lowbit::requantize_one lane for lane (see output-stage-ymm.h),
+// HardSwish included (dwconv-stage-ymm.h).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 
 #include "../../common/dwconv-rows.h"
 #include "dwconv-rows-avx2.h"
+#include "dwconv-stage-ymm.h"
 #include "lowbit/depthwise_s8.h"
 #include "output-stage-ymm.h"
 
@@ -67,7 +69,8 @@ inline __m128i load8(const uint8_t* p, size_t valid) {
   return _mm_cvtsi64_si128(static_cast<long long>(v));
 }
 
-template <bool kSigned, size_t NV>
+// kHardSwish: the fp32 stage applies HardSwish (decided per call, see run).
+template <bool kSigned, size_t NV, bool kHardSwish>
 __attribute__((always_inline)) inline void block(const uint8_t* const* tap, size_t taps, size_t c0,
                                                  const int32_t* w, const DepthwiseParams& p,
                                                  size_t valid, void* out) {
@@ -103,9 +106,11 @@ __attribute__((always_inline)) inline void block(const uint8_t* const* tap, size
       auto* o = static_cast<int8_t*>(out);
       const __m256 lo = _mm256_set1_ps(p.lo), hi = _mm256_set1_ps(p.hi);
       const __m256i zp = _mm256_set1_epi32(p.zero_point);
+      const __m256 k = _mm256_set1_ps(p.hardswish_k);
 #pragma GCC unroll 4
       for (size_t j = 0; j < NV; ++j) {
         __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[j]), _mm256_loadu_ps(p.scale.data() + c0 + 8 * j));
+        if (kHardSwish) x = x86ymm::DwStage::hardswish8(x, k);
         // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
         const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
         x = _mm256_blendv_ps(_mm256_min_ps(hi, x), lo, below);
@@ -133,7 +138,7 @@ __attribute__((always_inline)) inline void block(const uint8_t* const* tap, size
   }
 }
 
-template <bool kSigned>
+template <bool kSigned, bool kHardSwish>
 void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const DepthwiseParams& p = *a.params;
   const size_t c = a.c, taps = a.geometry.taps();
@@ -147,10 +152,10 @@ void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
       const int32_t* wb = w + (c0 / kBlock) * taps * kBlock;
       void* oc = o + c0 * out_bytes;
       switch ((valid + 7) / 8) {
-        case 4: block<kSigned, 4>(tap, taps, c0, wb, p, valid, oc); break;
-        case 3: block<kSigned, 3>(tap, taps, c0, wb, p, valid, oc); break;
-        case 2: block<kSigned, 2>(tap, taps, c0, wb, p, valid, oc); break;
-        default: block<kSigned, 1>(tap, taps, c0, wb, p, valid, oc); break;
+        case 4: block<kSigned, 4, kHardSwish>(tap, taps, c0, wb, p, valid, oc); break;
+        case 3: block<kSigned, 3, kHardSwish>(tap, taps, c0, wb, p, valid, oc); break;
+        case 2: block<kSigned, 2, kHardSwish>(tap, taps, c0, wb, p, valid, oc); break;
+        default: block<kSigned, 1, kHardSwish>(tap, taps, c0, wb, p, valid, oc); break;
       }
     }
   });
@@ -161,8 +166,15 @@ void run(const DepthwiseArgs& a, size_t r0, size_t r1) {
     run_rows16(a, r0, r1);
     return;
   }
-  if (a.x_signed) run_typed<true>(a, r0, r1);
-  else run_typed<false>(a, r0, r1);
+  // HardSwish or not, decided once per call: two variants of the kernels.
+  const bool hardswish = a.params->kind == DepthwiseOutput::kFp32 && a.params->hardswish;
+  if (a.x_signed) {
+    if (hardswish) run_typed<true, true>(a, r0, r1);
+    else run_typed<true, false>(a, r0, r1);
+  } else {
+    if (hardswish) run_typed<false, true>(a, r0, r1);
+    else run_typed<false, false>(a, r0, r1);
+  }
 }
 
 }  // namespace

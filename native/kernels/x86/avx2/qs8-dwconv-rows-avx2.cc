@@ -20,7 +20,7 @@
 // around them), so every load is a plain one. Kernel rows outside the image
 // are skipped: their constant contribution (zero point x row sum of w') starts
 // the accumulators, as do bias - x_zero_point * sum(w') (prepare_depthwise).
-// Output stage: lowbit::requantize_one lane for lane.
+// Output stage: lowbit::requantize_one lane for lane (HardSwish included).
 #include "dwconv-rows-avx2.h"
 
 #include "../../common/dwconv-rows.h"
@@ -75,7 +75,9 @@ void expand_to_phases(std::vector<T>& v, size_t channels) {
 }
 
 // Stores the 16 outputs of a0 (positions 0..7) and a1 (8..15), parameters at
-// array position c0; only the first `valid` when fewer than 16.
+// array position c0; only the first `valid` when fewer than 16. kHardSwish:
+// s.hardswish is set (the kernels are instantiated for both, per call).
+template <bool kHardSwish>
 __attribute__((always_inline)) inline void finish16(__m256i a0, __m256i a1, const DwStage& s, size_t c0, uint8_t* out,
                                                     size_t valid) {
   alignas(32) uint8_t tail[kChunk * 4];
@@ -92,7 +94,8 @@ __attribute__((always_inline)) inline void finish16(__m256i a0, __m256i a1, cons
   __m128i r;
   if (s.fp32_late_clamp) {
     const auto round = [&](__m256i acc, size_t c) __attribute__((always_inline)) {
-      const __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(s.scale + c));
+      __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(s.scale + c));
+      if (kHardSwish) x = DwStage::hardswish8(x, s.hardswish_k);
       return _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
     };
     const __m256i h = _mm256_permute4x64_epi64(_mm256_packs_epi32(round(a0, c0), round(a1, c0 + 8)), 0xD8);
@@ -108,8 +111,8 @@ __attribute__((always_inline)) inline void finish16(__m256i a0, __m256i a1, cons
   } else {
     // Low bytes (static_cast), then packs that keep 0..255.
     const __m256i byte = _mm256_set1_epi32(0xFF);
-    const __m256i y0 = _mm256_and_si256(requantize8(a0, s, c0), byte);
-    const __m256i y1 = _mm256_and_si256(requantize8(a1, s, c0 + 8), byte);
+    const __m256i y0 = _mm256_and_si256(requantize8<kHardSwish>(a0, s, c0), byte);
+    const __m256i y1 = _mm256_and_si256(requantize8<kHardSwish>(a1, s, c0 + 8), byte);
     const __m256i h = _mm256_permute4x64_epi64(_mm256_packus_epi32(y0, y1), 0xD8);
     r = _mm_packus_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
   }
@@ -146,7 +149,7 @@ inline RowsScratch& rows_scratch() {
   return scratch;
 }
 
-template <bool kSigned, size_t KW, size_t RB, class StartOf>
+template <bool kSigned, size_t KW, size_t RB, bool kHardSwish, class StartOf>
 void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const DwStage& p, StartOf&& start_of) {
   constexpr size_t NP = (KW + 1) / 2;
   const Conv2dGeometry& g = a.geometry;
@@ -217,8 +220,8 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const DwStage& p, St
 #pragma GCC unroll 4
       for (size_t j = 0; j < RB; ++j) {
         if (j < nb) {
-          finish16(acc[j][0], acc[j][1], p, phase * kChunk, orow[j] + done * out_bytes,
-                   std::min(kChunk, row_out - done));
+          finish16<kHardSwish>(acc[j][0], acc[j][1], p, phase * kChunk, orow[j] + done * out_bytes,
+                               std::min(kChunk, row_out - done));
         }
       }
       if (++phase == phases) phase = 0;
@@ -264,15 +267,19 @@ void run_typed(const DepthwiseArgs& a, size_t r0, size_t r1) {
                      : starts + (std::find(rs.patterns.begin(), rs.patterns.end(), mask) - rs.patterns.begin()) *
                                     pattern_ints;
   };
-  // Images of 1 or 2 output rows: no band rows computed only to be dropped.
-  if (a.oh <= 2) {
-    if (g.kw == 3) run_band<kSigned, 3, 2>(a, r0, r1, p, start_of);
-    else run_band<kSigned, 5, 2>(a, r0, r1, p, start_of);
-  } else if (g.kw == 3) {
-    run_band<kSigned, 3, kBandRows>(a, r0, r1, p, start_of);
-  } else {
-    run_band<kSigned, 5, kBandRows>(a, r0, r1, p, start_of);
-  }
+  // HardSwish or not, decided once per call (two variants of the kernels).
+  p.with_hardswish([&](auto hardswish) {
+    constexpr bool kHs = decltype(hardswish)::value;
+    // Images of 1 or 2 output rows: no band rows computed only to be dropped.
+    if (a.oh <= 2) {
+      if (g.kw == 3) run_band<kSigned, 3, 2, kHs>(a, r0, r1, p, start_of);
+      else run_band<kSigned, 5, 2, kHs>(a, r0, r1, p, start_of);
+    } else if (g.kw == 3) {
+      run_band<kSigned, 3, kBandRows, kHs>(a, r0, r1, p, start_of);
+    } else {
+      run_band<kSigned, 5, kBandRows, kHs>(a, r0, r1, p, start_of);
+    }
+  });
 }
 
 }  // namespace

@@ -33,7 +33,8 @@
 // Both: accumulators start at bias - x_zero_point * sum(w') (prepared per call),
 // so the zero-point correction costs nothing per tap, and padded taps, which
 // read a row of x_zero_point bytes, cancel out; int32 sums wrap like ref's.
-// Output stage: lowbit::requantize_one lane for lane (output-stage-avx512vnni.h).
+// Output stage: lowbit::requantize_one lane for lane (output-stage-avx512vnni.h),
+// HardSwish included (Stage::hardswish16).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -316,6 +317,10 @@ struct Stage {
   __m512 lo, hi;
   __m512i zero_point, qmin, qmax;
   __m512i qmin8, qmax8;
+  // fp32 with HardSwish (see run): hardswish_steps (lowbit/requantize.h)
+  // between the scaling and the clamp. It keeps |x| <= |acc * scale|, so the
+  // late clamp stays exact. (Last: the fields above keep their offsets.)
+  __m512 hardswish_k;
 
   explicit Stage(const DepthwiseParams& p)
       : kind(p.kind), out_signed(p.out_signed),
@@ -326,20 +331,32 @@ struct Stage {
         full_range(p.out_signed ? p.qmin == -128 && p.qmax == 127 : p.qmin == 0 && p.qmax == 255),
         lo(_mm512_set1_ps(p.lo)), hi(_mm512_set1_ps(p.hi)), zero_point(_mm512_set1_epi32(p.zero_point)),
         qmin(_mm512_set1_epi32(p.qmin)), qmax(_mm512_set1_epi32(p.qmax)),
-        qmin8(_mm512_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm512_set1_epi8(static_cast<char>(p.qmax))) {
+        qmin8(_mm512_set1_epi8(static_cast<char>(p.qmin))), qmax8(_mm512_set1_epi8(static_cast<char>(p.qmax))),
+        hardswish_k(_mm512_set1_ps(p.hardswish_k)) {
     if (kind == DepthwiseOutput::kFp32 && in_range && p.qmin <= p.qmax) {
       // Padded channels have scale 0 (prepare_depthwise).
       fp32_late_clamp = std::all_of(p.scale.begin(), p.scale.end(), [](float v) { return v <= 0.5f; });
     }
   }
+
+  // hardswish_steps on 16 lanes, step for step (no FMA: -ffp-contract=off).
+  // vminps/vmaxps match its compares: x is finite (the binding), so t is never NaN.
+  __attribute__((always_inline)) __m512 hardswish16(__m512 x) const {
+    __m512 t = _mm512_add_ps(_mm512_mul_ps(x, hardswish_k), _mm512_set1_ps(0.5f));
+    t = _mm512_max_ps(_mm512_min_ps(t, _mm512_set1_ps(1.0f)), _mm512_setzero_ps());
+    return _mm512_mul_ps(x, t);
+  }
 };
 
 // requantize_one (without the bias, already in the accumulator) on 16 lanes
 // whose parameters start at position c of the prepared arrays; the result is
-// clamped to [qmin, qmax], so its low byte is the output.
+// clamped to [qmin, qmax], so its low byte is the output. kHardSwish (fp32
+// only): s.hardswish is set (the kernels are instantiated for both, see run).
+template <bool kHardSwish = false>
 __attribute__((always_inline)) inline __m512i requantize16(__m512i acc, const Stage& s, size_t c) {
   if (s.kind == DepthwiseOutput::kFp32) {
     __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(s.scale + c));
+    if (kHardSwish) x = s.hardswish16(x);
     // x < lo ? lo : (x > hi ? hi : x), exact for NaN and for lo > hi too:
     // vminps(hi, x) returns x unless hi < x.
     const __mmask16 below = _mm512_cmp_ps_mask(x, s.lo, _CMP_LT_OQ);
@@ -367,7 +384,9 @@ __attribute__((always_inline)) inline void store_bytes(int8_t* out, __mmask16 ma
 // The end of a t4 block: accumulator k, lane 4q + r holds channel
 // 16q + 4k + r of the block at c0; stores the 64 outputs in channel order.
 // kTail: only the first `valid` channels are stored.
-template <bool kTail = false>
+// kHardSwish: p.hardswish is set (every kernel is instantiated for both, chosen
+// per call in run).
+template <bool kHardSwish, bool kTail = false>
 __attribute__((always_inline)) inline void finish_t4(__m512i a0, __m512i a1, __m512i a2, __m512i a3,
                                                      const Stage& p, size_t c0, uint8_t* out, size_t valid = kBlock) {
   const __mmask64 mask = kTail ? (~uint64_t{0}) >> (64 - valid) : ~uint64_t{0};
@@ -390,7 +409,8 @@ __attribute__((always_inline)) inline void finish_t4(__m512i a0, __m512i a1, __m
   // channels 16q .. 16q + 15 in order.
   if (p.fp32_late_clamp) {
     const auto round = [&](__m512i acc, size_t c) __attribute__((always_inline)) {
-      const __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(p.scale + c));
+      __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(p.scale + c));
+      if (kHardSwish) x = p.hardswish16(x);
       return _mm512_add_epi32(_mm512_cvtps_epi32(x), p.zero_point);  // round half to even
     };
     const __m512i h01 = _mm512_packs_epi32(round(a0, c0), round(a1, c0 + 16));
@@ -409,8 +429,8 @@ __attribute__((always_inline)) inline void finish_t4(__m512i a0, __m512i a1, __m
   }
   // Saturating packs keep the values of a clamp inside the output type;
   // otherwise the low bytes (static_cast) are taken first, as values in [0, 255].
-  const __m512i y0 = requantize16(a0, p, c0), y1 = requantize16(a1, p, c0 + 16);
-  const __m512i y2 = requantize16(a2, p, c0 + 32), y3 = requantize16(a3, p, c0 + 48);
+  const __m512i y0 = requantize16<kHardSwish>(a0, p, c0), y1 = requantize16<kHardSwish>(a1, p, c0 + 16);
+  const __m512i y2 = requantize16<kHardSwish>(a2, p, c0 + 32), y3 = requantize16<kHardSwish>(a3, p, c0 + 48);
   __m512i r;
   if (p.in_range && p.out_signed) {
     r = _mm512_packs_epi16(_mm512_packs_epi32(y0, y1), _mm512_packs_epi32(y2, y3));
@@ -426,7 +446,7 @@ __attribute__((always_inline)) inline void finish_t4(__m512i a0, __m512i a1, __m
 }
 
 // One whole block of 64 channels at c0 of one output pixel.
-template <bool kSigned>
+template <bool kSigned, bool kHardSwish>
 __attribute__((always_inline)) inline void block_t4(const uint8_t* const* tap, size_t taps, size_t c0,
                                                     const int8_t* w, const Stage& p, uint8_t* out) {
   // vpdpbusd through inline asm: with the intrinsic, GCC 12 copies every
@@ -456,13 +476,13 @@ __attribute__((always_inline)) inline void block_t4(const uint8_t* const* tap, s
     dpbusd(a2, _mm512_unpacklo_epi16(hi01, hi23), w + 2 * kBlock);
     dpbusd(a3, _mm512_unpackhi_epi16(hi01, hi23), w + 3 * kBlock);
   }
-  finish_t4(a0, a1, a2, a3, p, c0, out);
+  finish_t4<kHardSwish>(a0, a1, a2, a3, p, c0, out);
 }
 
 // block_t4 for two output pixels at once (taps ta and tb, outputs oa and ob):
 // two independent sets of dependency chains in flight, and every weight
 // vector loaded once for both.
-template <bool kSigned>
+template <bool kSigned, bool kHardSwish>
 __attribute__((always_inline)) inline void block_t4x2(const uint8_t* const* ta, const uint8_t* const* tb, size_t taps,
                                                       size_t c0, const int8_t* w, const Stage& p, uint8_t* oa,
                                                       uint8_t* ob) {
@@ -501,8 +521,8 @@ __attribute__((always_inline)) inline void block_t4x2(const uint8_t* const* ta, 
     dpbusd(a3, _mm512_unpackhi_epi16(xh01, xh23), w3);
     dpbusd(b3, _mm512_unpackhi_epi16(yh01, yh23), w3);
   }
-  finish_t4(a0, a1, a2, a3, p, c0, oa);
-  finish_t4(b0, b1, b2, b3, p, c0, ob);
+  finish_t4<kHardSwish>(a0, a1, a2, a3, p, c0, oa);
+  finish_t4<kHardSwish>(b0, b1, b2, b3, p, c0, ob);
 }
 
 // ---- i16 kernel --------------------------------------------------------------
@@ -510,7 +530,7 @@ __attribute__((always_inline)) inline void block_t4x2(const uint8_t* const* ta, 
 // One block of up to 16*NV channels starting at c0 of one output pixel; with
 // kTail the last vector holds fewer than 16 valid channels (masked loads: never
 // past the end of the input), else every load is a plain one.
-template <bool kSigned, size_t NV, bool kTail>
+template <bool kSigned, size_t NV, bool kTail, bool kHardSwish>
 __attribute__((always_inline)) inline void block_i16(const uint8_t* const* tap, size_t taps, size_t c0,
                                                      const int32_t* w, const Stage& p,
                                                      size_t valid, void* out) {
@@ -544,28 +564,28 @@ __attribute__((always_inline)) inline void block_i16(const uint8_t* const* tap, 
   auto* o = static_cast<int8_t*>(out);
 #pragma GCC unroll 4
   for (size_t j = 0; j < NV; ++j) {
-    store_bytes(o + 16 * j, mask[j], requantize16(acc[j], p, c0 + 16 * j), kTail && j + 1 == NV);
+    store_bytes(o + 16 * j, mask[j], requantize16<kHardSwish>(acc[j], p, c0 + 16 * j), kTail && j + 1 == NV);
   }
 }
 
 // One block of `valid` (<= 64) channels at c0 in the i16 layout at w.
-template <bool kSigned>
+template <bool kSigned, bool kHardSwish>
 __attribute__((always_inline)) inline void any_block_i16(const uint8_t* const* tap, size_t taps, size_t c0,
                                                          const int32_t* w, const Stage& p, size_t valid, void* out) {
   const bool tail = valid % 16 != 0;
   switch ((valid + 15) / 16 * 2 + tail) {
-    case 8: block_i16<kSigned, 4, false>(tap, taps, c0, w, p, valid, out); break;
-    case 9: block_i16<kSigned, 4, true>(tap, taps, c0, w, p, valid, out); break;
-    case 6: block_i16<kSigned, 3, false>(tap, taps, c0, w, p, valid, out); break;
-    case 7: block_i16<kSigned, 3, true>(tap, taps, c0, w, p, valid, out); break;
-    case 4: block_i16<kSigned, 2, false>(tap, taps, c0, w, p, valid, out); break;
-    case 5: block_i16<kSigned, 2, true>(tap, taps, c0, w, p, valid, out); break;
-    case 2: block_i16<kSigned, 1, false>(tap, taps, c0, w, p, valid, out); break;
-    default: block_i16<kSigned, 1, true>(tap, taps, c0, w, p, valid, out); break;
+    case 8: block_i16<kSigned, 4, false, kHardSwish>(tap, taps, c0, w, p, valid, out); break;
+    case 9: block_i16<kSigned, 4, true, kHardSwish>(tap, taps, c0, w, p, valid, out); break;
+    case 6: block_i16<kSigned, 3, false, kHardSwish>(tap, taps, c0, w, p, valid, out); break;
+    case 7: block_i16<kSigned, 3, true, kHardSwish>(tap, taps, c0, w, p, valid, out); break;
+    case 4: block_i16<kSigned, 2, false, kHardSwish>(tap, taps, c0, w, p, valid, out); break;
+    case 5: block_i16<kSigned, 2, true, kHardSwish>(tap, taps, c0, w, p, valid, out); break;
+    case 2: block_i16<kSigned, 1, false, kHardSwish>(tap, taps, c0, w, p, valid, out); break;
+    default: block_i16<kSigned, 1, true, kHardSwish>(tap, taps, c0, w, p, valid, out); break;
   }
 }
 
-template <bool kSigned>
+template <bool kSigned, bool kHardSwish>
 void run_i16(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const Stage p(*a.params);
   const size_t c = a.c, taps = a.geometry.taps();
@@ -575,8 +595,8 @@ void run_i16(const DepthwiseArgs& a, size_t r0, size_t r1) {
   dwconv::for_each_pixel(a, r0, r1, [&](const uint8_t* const* tap, size_t index) __attribute__((always_inline)) {
     uint8_t* o = out + index * c * out_bytes;
     for (size_t c0 = 0; c0 < c; c0 += kBlock) {
-      any_block_i16<kSigned>(tap, taps, c0, w + (c0 / kBlock) * taps * kBlock, p, std::min(kBlock, c - c0),
-                             o + c0 * out_bytes);
+      any_block_i16<kSigned, kHardSwish>(tap, taps, c0, w + (c0 / kBlock) * taps * kBlock, p,
+                                         std::min(kBlock, c - c0), o + c0 * out_bytes);
     }
   });
 }
@@ -590,7 +610,7 @@ void run_i16(const DepthwiseArgs& a, size_t r0, size_t r1) {
 // per-pixel t4 kernel. Whole blocks only.
 // One block (c0, `valid` channels; kTail: fewer than 64, masked loads and
 // stores) of one output row of run_columns3.
-template <bool kSigned, bool kTail>
+template <bool kSigned, bool kTail, bool kHardSwish>
 __attribute__((always_inline)) inline void columns3_block(const uint8_t* const* rows, const ptrdiff_t* step, size_t c0,
                                                           size_t valid, ptrdiff_t w, ptrdiff_t pl, size_t ow,
                                                           const int8_t* wb, const Stage& p, __m512i outside,
@@ -644,7 +664,7 @@ __attribute__((always_inline)) inline void columns3_block(const uint8_t* const* 
     dpbusd(a1, c2v.v[1], wb + 9 * kBlock);
     dpbusd(a2, c2v.v[2], wb + 10 * kBlock);
     dpbusd(a3, c2v.v[3], wb + 11 * kBlock);
-    finish_t4<kTail>(a0, a1, a2, a3, p, c0, o, valid);
+    finish_t4<kHardSwish, kTail>(a0, a1, a2, a3, p, c0, o, valid);
     c0v = c1v;
     c1v = c2v;
   }
@@ -657,7 +677,7 @@ __attribute__((always_inline)) inline void columns3_block(const uint8_t* const* 
 // weights of its kx; the last three interleaved columns stay in registers
 // while an output row is swept. A third of the shuffles and loads of the
 // per-pixel t4 kernel; every block, the last one masked.
-template <bool kSigned>
+template <bool kSigned, bool kHardSwish>
 void run_columns3(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, const int8_t* wcol) {
   const Conv2dGeometry& g = a.geometry;
   const size_t kh = g.kh, c = a.c, ow = a.ow, full = c / kBlock * kBlock;
@@ -683,17 +703,17 @@ void run_columns3(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, 
     }
     uint8_t* o = out + row * ow * c * out_bytes;
     for (size_t c0 = 0; c0 < full; c0 += kBlock) {
-      columns3_block<kSigned, false>(rows, step, c0, kBlock, w, pl, ow, wcol + c0 * 3 * 4, p, outside,
-                                     o + c0 * out_bytes, c * out_bytes);
+      columns3_block<kSigned, false, kHardSwish>(rows, step, c0, kBlock, w, pl, ow, wcol + c0 * 3 * 4, p,
+                                                 outside, o + c0 * out_bytes, c * out_bytes);
     }
     if (full < c) {
-      columns3_block<kSigned, true>(rows, step, full, c - full, w, pl, ow, wcol + full * 3 * 4, p, outside,
-                                    o + full * out_bytes, c * out_bytes);
+      columns3_block<kSigned, true, kHardSwish>(rows, step, full, c - full, w, pl, ow, wcol + full * 3 * 4, p,
+                                                outside, o + full * out_bytes, c * out_bytes);
     }
   }
 }
 
-template <bool kSigned>
+template <bool kSigned, bool kHardSwish>
 void run_t4(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const Stage p(*a.params);
   const Conv2dGeometry& g = a.geometry;
@@ -705,7 +725,7 @@ void run_t4(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const auto* tail_w = reinterpret_cast<const int32_t*>(w + at.tail);
   auto* out = static_cast<uint8_t*>(a.out);
   if (columns_for(*a.weights, g)) {
-    run_columns3<kSigned>(a, r0, r1, p, w + at.columns);
+    run_columns3<kSigned, kHardSwish>(a, r0, r1, p, w + at.columns);
     return;
   }
   const size_t stride = c * out_bytes;
@@ -714,20 +734,22 @@ void run_t4(const DepthwiseArgs& a, size_t r0, size_t r1) {
       [&](const uint8_t* const* ta, const uint8_t* const* tb, size_t index) __attribute__((always_inline)) {
         uint8_t* o = out + index * stride;
         for (size_t c0 = 0; c0 < full; c0 += kBlock) {
-          block_t4x2<kSigned>(ta, tb, taps, c0, w + c0 * groups * 4, p, o + c0 * out_bytes,
-                              o + stride + c0 * out_bytes);
+          block_t4x2<kSigned, kHardSwish>(ta, tb, taps, c0, w + c0 * groups * 4, p, o + c0 * out_bytes,
+                                          o + stride + c0 * out_bytes);
         }
         if (full < c) {
-          any_block_i16<kSigned>(ta, taps, full, tail_w, p, c - full, o + full * out_bytes);
-          any_block_i16<kSigned>(tb, taps, full, tail_w, p, c - full, o + stride + full * out_bytes);
+          any_block_i16<kSigned, kHardSwish>(ta, taps, full, tail_w, p, c - full, o + full * out_bytes);
+          any_block_i16<kSigned, kHardSwish>(tb, taps, full, tail_w, p, c - full, o + stride + full * out_bytes);
         }
       },
       [&](const uint8_t* const* tap, size_t index) __attribute__((always_inline)) {
         uint8_t* o = out + index * stride;
         for (size_t c0 = 0; c0 < full; c0 += kBlock) {
-          block_t4<kSigned>(tap, taps, c0, w + c0 * groups * 4, p, o + c0 * out_bytes);
+          block_t4<kSigned, kHardSwish>(tap, taps, c0, w + c0 * groups * 4, p, o + c0 * out_bytes);
         }
-        if (full < c) any_block_i16<kSigned>(tap, taps, full, tail_w, p, c - full, o + full * out_bytes);
+        if (full < c) {
+          any_block_i16<kSigned, kHardSwish>(tap, taps, full, tail_w, p, c - full, o + full * out_bytes);
+        }
       });
 }
 
@@ -863,8 +885,12 @@ __attribute__((always_inline)) inline void band_columns(const uint8_t* row, ptrd
 // Output rows [r0, r1) of the band kernel; start_of(r) gives row r's
 // accumulator starts [phase][64] (init plus the constant contribution of its
 // kernel rows outside the image, which are not read).
-template <bool kSigned, size_t KW, size_t kBandRows, class StartOf>
-void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, StartOf&& start_of) {
+// Not inlined: with the HardSwish variants GCC inlined some band kernels into
+// run_rows and not the others, 2-4% slower on small layers; out of line they
+// measure as fast as before or faster.
+template <bool kSigned, size_t KW, size_t kBandRows, bool kHardSwish, class StartOf>
+__attribute__((noinline)) void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p,
+                                        StartOf&& start_of) {
   constexpr size_t G = (KW + 3) / 4;
   const Conv2dGeometry& g = a.geometry;
   const size_t kh = g.kh, c = a.c, phases = rows_phases(c);
@@ -927,8 +953,9 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const Stage& p, Star
       for (size_t j = 0; j < kBandRows; ++j) {
         if (j < nb) {
           uint8_t* o = orow[j] + done * out_bytes;
-          if (done + kBlock <= row_out) finish_t4(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, phase * kBlock, o);
-          else finish_t4<true>(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, phase * kBlock, o, row_out - done);
+          const __m512i(&v)[4] = acc[j];
+          if (done + kBlock <= row_out) finish_t4<kHardSwish>(v[0], v[1], v[2], v[3], p, phase * kBlock, o);
+          else finish_t4<kHardSwish, true>(v[0], v[1], v[2], v[3], p, phase * kBlock, o, row_out - done);
         }
       }
       if (++phase == phases) phase = 0;
@@ -953,7 +980,7 @@ struct RowsChunk {
 // first at *phase): NCH x 4 independent accumulator chains, so vpdpbusd's
 // latency hides behind the other chunks' work. Kernel rows outside the image
 // are not read: their constant contribution is in the start.
-template <size_t NCH>
+template <size_t NCH, bool kHardSwish>
 __attribute__((always_inline)) inline void rows_chunks(const RowsChunk& rc, const Stage& p, size_t i, size_t at,
                                                        size_t* phase, uint8_t* o) {
   // The intrinsic: the asm form of block_t4 keeps arrays of accumulators in memory.
@@ -988,12 +1015,13 @@ __attribute__((always_inline)) inline void rows_chunks(const RowsChunk& rc, cons
   for (size_t j = 0; j < NCH; ++j) {
     const size_t done = (at + j) * kBlock;
     uint8_t* oj = o + j * kBlock * rc.out_bytes;
-    if (done + kBlock <= rc.row_out) finish_t4(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, ph[j] * kBlock, oj);
-    else finish_t4<true>(acc[j][0], acc[j][1], acc[j][2], acc[j][3], p, ph[j] * kBlock, oj, rc.row_out - done);
+    const __m512i(&v)[4] = acc[j];
+    if (done + kBlock <= rc.row_out) finish_t4<kHardSwish>(v[0], v[1], v[2], v[3], p, ph[j] * kBlock, oj);
+    else finish_t4<kHardSwish, true>(v[0], v[1], v[2], v[3], p, ph[j] * kBlock, oj, rc.row_out - done);
   }
 }
 
-template <bool kSigned>
+template <bool kSigned, bool kHardSwish>
 void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const Stage p(*a.params);
   const Conv2dGeometry& g = a.geometry;
@@ -1054,12 +1082,12 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
     };
     // Images of 1 or 2 output rows: no band rows computed only to be dropped.
     if (a.oh <= 2) {
-      if (g.kw == 3) run_band<kSigned, 3, 2>(a, r0, r1, p, start_of);
-      else run_band<kSigned, 5, 2>(a, r0, r1, p, start_of);
+      if (g.kw == 3) run_band<kSigned, 3, 2, kHardSwish>(a, r0, r1, p, start_of);
+      else run_band<kSigned, 5, 2, kHardSwish>(a, r0, r1, p, start_of);
     } else if (g.kw == 3) {
-      run_band<kSigned, 3, 4>(a, r0, r1, p, start_of);
+      run_band<kSigned, 3, 4, kHardSwish>(a, r0, r1, p, start_of);
     } else {
-      run_band<kSigned, 5, 3>(a, r0, r1, p, start_of);
+      run_band<kSigned, 5, 3, kHardSwish>(a, r0, r1, p, start_of);
     }
     return;
   }
@@ -1108,25 +1136,34 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
       }
       uint8_t* o = out + (r * row_out + i0 * kBlock) * out_bytes;
       size_t phase = i0 % phases, i = 0;
-      for (; i + 4 <= n_chunks; i += 4) rows_chunks<4>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
-      for (; i < n_chunks; ++i) rows_chunks<1>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
+      for (; i + 4 <= n_chunks; i += 4) {
+        rows_chunks<4, kHardSwish>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
+      }
+      for (; i < n_chunks; ++i) rows_chunks<1, kHardSwish>(rc, p, i, i0 + i, &phase, o + i * kBlock * out_bytes);
     }
   }
 }
 
-void run(const DepthwiseArgs& a, size_t r0, size_t r1) {
+template <bool kHardSwish>
+void run_stage(const DepthwiseArgs& a, size_t r0, size_t r1) {
   if (rows_for(*a.weights, a.geometry)) {
-    if (a.x_signed) run_rows<true>(a, r0, r1);
-    else run_rows<false>(a, r0, r1);
+    if (a.x_signed) run_rows<true, kHardSwish>(a, r0, r1);
+    else run_rows<false, kHardSwish>(a, r0, r1);
     return;
   }
   if (a.weights->layout == kLayoutT4) {
-    if (a.x_signed) run_t4<true>(a, r0, r1);
-    else run_t4<false>(a, r0, r1);
+    if (a.x_signed) run_t4<true, kHardSwish>(a, r0, r1);
+    else run_t4<false, kHardSwish>(a, r0, r1);
   } else {
-    if (a.x_signed) run_i16<true>(a, r0, r1);
-    else run_i16<false>(a, r0, r1);
+    if (a.x_signed) run_i16<true, kHardSwish>(a, r0, r1);
+    else run_i16<false, kHardSwish>(a, r0, r1);
   }
+}
+
+void run(const DepthwiseArgs& a, size_t r0, size_t r1) {
+  // HardSwish or not, decided once per call: two variants of every kernel.
+  if (a.params->kind == DepthwiseOutput::kFp32 && a.params->hardswish) run_stage<true>(a, r0, r1);
+  else run_stage<false>(a, r0, r1);
 }
 
 }  // namespace

@@ -23,17 +23,27 @@ __attribute__((always_inline)) inline void dot_group(__m512i (&acc)[MP], __m512i
   for (size_t j = 0; j < MP; ++j) acc[j] = _mm512_dpbusd_epi32(acc[j], a, _mm512_set1_epi32(wd[j]));
 }
 
-// The output stage of 16 pixels x MP channels (acc already holds init) and the NHWC store.
-template <size_t MP>
+// The output stage of 16 pixels x MP channels (acc already holds init) and
+// the NHWC store. kHardSwish: the fp32 stage applies HardSwish (decided per call).
+template <size_t MP, bool kHardSwish>
 __attribute__((always_inline)) inline void finish(__m512i (&acc)[MP], const SmallMParams& p, uint8_t* out,
                                                   size_t m, size_t valid) {
   __m128i bytes[MP];
   if (p.fp32) {
     const __m512 lo = _mm512_set1_ps(p.lo), hi = _mm512_set1_ps(p.hi);
+    const __m512 k = _mm512_set1_ps(p.hardswish_k);
     const __m512i zp = _mm512_set1_epi32(p.zero_point);
+    // hardswish_steps (lowbit/requantize.h), step for step (no FMA:
+    // -ffp-contract=off). x is finite (the binding): vminps/vmaxps match its compares.
+    const auto hardswish16 = [&](__m512 x) __attribute__((always_inline)) {
+      __m512 t = _mm512_add_ps(_mm512_mul_ps(x, k), _mm512_set1_ps(0.5f));
+      t = _mm512_max_ps(_mm512_min_ps(t, _mm512_set1_ps(1.0f)), _mm512_setzero_ps());
+      return _mm512_mul_ps(x, t);
+    };
 #pragma GCC unroll 16
     for (size_t j = 0; j < MP; ++j) {
       __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[j]), _mm512_set1_ps(p.scale[j]));
+      if (kHardSwish) x = hardswish16(x);
       // x < lo ? lo : (x > hi ? hi : x), NaN-faithful as the GEMM's output stage.
       const __mmask16 below = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
       x = _mm512_mask_mov_ps(_mm512_min_ps(hi, x), below, lo);
@@ -55,7 +65,7 @@ __attribute__((always_inline)) inline void finish(__m512i (&acc)[MP], const Smal
   x86::store_pixels<MP>(bytes, out, m, valid);
 }
 
-template <size_t MP>
+template <size_t MP, bool kHardSwish>
 void run_gathered(const SmallMArgs& a, size_t r0, size_t r1) {
   const PackedSmallM& w = *a.w;
   const SmallMParams& p = *a.params;
@@ -65,7 +75,7 @@ void run_gathered(const SmallMArgs& a, size_t r0, size_t r1) {
     for (size_t j = 0; j < MP; ++j) acc[j] = _mm512_set1_epi32(p.init[j]);  // the correction and bias, wrapping
     const auto* wd = static_cast<const int32_t*>(w.w8.data());
     for (size_t g = 0; g < w.groups; ++g, wd += MP) dot_group<MP>(acc, _mm512_load_si512(gathered + g * 64), wd);
-    finish<MP>(acc, p, out, a.m, valid);
+    finish<MP, kHardSwish>(acc, p, out, a.m, valid);
   });
 }
 
@@ -77,7 +87,7 @@ bool permutable(const SmallMArgs& a) {
 }
 
 // NQ: the groups per kernel row when known at compile time (1..4), else 0.
-template <size_t MP, size_t NQ>
+template <size_t MP, size_t NQ, bool kHardSwish>
 void run_permuted(const SmallMArgs& a, size_t r0, size_t r1) {
   const PackedSmallM& w = *a.w;
   const SmallMParams& p = *a.params;
@@ -112,21 +122,28 @@ void run_permuted(const SmallMArgs& a, size_t r0, size_t r1) {
         }
         wd += nq * MP;
       }
-      finish<MP>(acc, p, out_row + ox0 * a.m, a.m, a.ow - ox0 < 16 ? a.ow - ox0 : 16);
+      finish<MP, kHardSwish>(acc, p, out_row + ox0 * a.m, a.m, a.ow - ox0 < 16 ? a.ow - ox0 : 16);
     }
+  }
+}
+
+template <size_t MP, bool kHardSwish>
+void run_stage(const SmallMArgs& a, size_t r0, size_t r1) {
+  if (!permutable(a)) return run_gathered<MP, kHardSwish>(a, r0, r1);
+  switch (a.w->nq) {
+    case 1: return run_permuted<MP, 1, kHardSwish>(a, r0, r1);
+    case 2: return run_permuted<MP, 2, kHardSwish>(a, r0, r1);
+    case 3: return run_permuted<MP, 3, kHardSwish>(a, r0, r1);
+    case 4: return run_permuted<MP, 4, kHardSwish>(a, r0, r1);
+    default: return run_permuted<MP, 0, kHardSwish>(a, r0, r1);
   }
 }
 
 template <size_t MP>
 void run_mp(const SmallMArgs& a, size_t r0, size_t r1) {
-  if (!permutable(a)) return run_gathered<MP>(a, r0, r1);
-  switch (a.w->nq) {
-    case 1: return run_permuted<MP, 1>(a, r0, r1);
-    case 2: return run_permuted<MP, 2>(a, r0, r1);
-    case 3: return run_permuted<MP, 3>(a, r0, r1);
-    case 4: return run_permuted<MP, 4>(a, r0, r1);
-    default: return run_permuted<MP, 0>(a, r0, r1);
-  }
+  // HardSwish or not, decided once per call: two variants of the kernels.
+  if (a.params->fp32 && a.params->hardswish) run_stage<MP, true>(a, r0, r1);
+  else run_stage<MP, false>(a, r0, r1);
 }
 
 void run(const SmallMArgs& a, size_t r0, size_t r1) {

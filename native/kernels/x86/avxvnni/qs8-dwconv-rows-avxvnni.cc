@@ -18,7 +18,8 @@
 // u8 x s8 products exactly into int32 (no saturation), wrapping like ref.
 // For 3 and 5 kernel columns the band kernel (below) runs instead of the
 // strips of stored shift rows.
-// Output stage: lowbit::requantize_one lane for lane, as the avx2 kernels.
+// Output stage: lowbit::requantize_one lane for lane (HardSwish included), as
+// the avx2 kernels.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -143,7 +144,9 @@ void finish_params(const PackedDepthwise& w, bool x_signed, const Conv2dGeometry
 
 // Stores the 32 outputs of accumulators a[k] (lane q, dword r: position
 // 16q + 4k + r; parameters at array positions c0 + 8k..) in order; only the
-// first `valid` when fewer than 32.
+// first `valid` when fewer than 32. kHardSwish: s.hardswish is set (the
+// kernels are instantiated for both, chosen per call in run).
+template <bool kHardSwish>
 __attribute__((always_inline)) inline void finish_chunk(const __m256i (&a)[4], const DwStage& s, size_t c0,
                                                         uint8_t* out, size_t valid) {
   alignas(32) uint8_t tail[kChunk * 4];
@@ -164,7 +167,8 @@ __attribute__((always_inline)) inline void finish_chunk(const __m256i (&a)[4], c
     __m256i y[4];
 #pragma GCC unroll 4
     for (size_t k = 0; k < 4; ++k) {
-      const __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(a[k]), _mm256_loadu_ps(s.scale + c0 + 8 * k));
+      __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(a[k]), _mm256_loadu_ps(s.scale + c0 + 8 * k));
+      if (kHardSwish) x = DwStage::hardswish8(x, s.hardswish_k);
       y[k] = _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
     }
     const __m256i h01 = _mm256_packs_epi32(y[0], y[1]), h23 = _mm256_packs_epi32(y[2], y[3]);
@@ -180,7 +184,7 @@ __attribute__((always_inline)) inline void finish_chunk(const __m256i (&a)[4], c
     const __m256i byte = _mm256_set1_epi32(0xFF);
     __m256i y[4];
 #pragma GCC unroll 4
-    for (size_t k = 0; k < 4; ++k) y[k] = _mm256_and_si256(requantize8(a[k], s, c0 + 8 * k), byte);
+    for (size_t k = 0; k < 4; ++k) y[k] = _mm256_and_si256(requantize8<kHardSwish>(a[k], s, c0 + 8 * k), byte);
     r = _mm256_packus_epi16(_mm256_packus_epi32(y[0], y[1]), _mm256_packus_epi32(y[2], y[3]));
   }
   if (whole) {
@@ -263,7 +267,7 @@ inline RowsScratch& rows_scratch() {
 }
 
 // Two consecutive chunks at once (two sets of independent accumulator chains).
-template <size_t NCH>
+template <size_t NCH, bool kHardSwish>
 __attribute__((always_inline)) inline void rows_chunks(const uint8_t* const* srow, const size_t* inside,
                                                        size_t n_inside, size_t groups, const int8_t* wrows,
                                                        size_t wphase, const int32_t* start, size_t phases,
@@ -301,7 +305,8 @@ __attribute__((always_inline)) inline void rows_chunks(const uint8_t* const* sro
 #pragma GCC unroll 2
   for (size_t j = 0; j < NCH; ++j) {
     const size_t done = (at + j) * kChunk;
-    finish_chunk(acc[j], p, ph[j] * kChunk, o + j * kChunk * out_bytes, std::min(kChunk, row_out - done));
+    finish_chunk<kHardSwish>(acc[j], p, ph[j] * kChunk, o + j * kChunk * out_bytes,
+                             std::min(kChunk, row_out - done));
   }
 }
 
@@ -355,8 +360,12 @@ __attribute__((always_inline)) inline void band_group(const uint8_t* row, ptrdif
 }
 
 // Output rows [r0, r1); start_of(r): row r's accumulator starts [phase][32].
-template <bool kSigned, size_t KW, size_t kBandRows, class StartOf>
-void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const DwStage& p, StartOf&& start_of) {
+// Not inlined: with the HardSwish variants GCC inlined some band kernels into
+// run_rows and not the others, 2-4% slower on small layers; out of line they
+// measure as fast as before or faster.
+template <bool kSigned, size_t KW, size_t kBandRows, bool kHardSwish, class StartOf>
+__attribute__((noinline)) void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const DwStage& p,
+                                        StartOf&& start_of) {
   constexpr size_t G = (KW + 3) / 4;
   const Conv2dGeometry& g = a.geometry;
   const size_t kh = g.kh, c = a.c, phases = phases_of(c);
@@ -426,7 +435,10 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const DwStage& p, St
       const size_t done = i * kChunk;
 #pragma GCC unroll 4
       for (size_t j = 0; j < kBandRows; ++j) {
-        if (j < nb) finish_chunk(acc[j], p, phase * kChunk, orow[j] + done * out_bytes, std::min(kChunk, row_out - done));
+        if (j < nb) {
+          finish_chunk<kHardSwish>(acc[j], p, phase * kChunk, orow[j] + done * out_bytes,
+                                   std::min(kChunk, row_out - done));
+        }
       }
       if (++phase == phases) phase = 0;
     }
@@ -434,7 +446,7 @@ void run_band(const DepthwiseArgs& a, size_t r0, size_t r1, const DwStage& p, St
   }
 }
 
-template <bool kSigned>
+template <bool kSigned, bool kHardSwish>
 void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
   const DwStage p(*a.params);
   const Conv2dGeometry& g = a.geometry;
@@ -485,12 +497,12 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
     // 3 band rows: 12 accumulators of the 16 ymm registers (a group of
     // interleaved input lives in the others); 2 for images of at most 2 output rows.
     if (a.oh <= 2) {
-      if (g.kw == 3) run_band<kSigned, 3, 2>(a, r0, r1, p, start_of);
-      else run_band<kSigned, 5, 2>(a, r0, r1, p, start_of);
+      if (g.kw == 3) run_band<kSigned, 3, 2, kHardSwish>(a, r0, r1, p, start_of);
+      else run_band<kSigned, 5, 2, kHardSwish>(a, r0, r1, p, start_of);
     } else if (g.kw == 3) {
-      run_band<kSigned, 3, 3>(a, r0, r1, p, start_of);
+      run_band<kSigned, 3, 3, kHardSwish>(a, r0, r1, p, start_of);
     } else {
-      run_band<kSigned, 5, 3>(a, r0, r1, p, start_of);
+      run_band<kSigned, 5, 3, kHardSwish>(a, r0, r1, p, start_of);
     }
     return;
   }
@@ -545,11 +557,11 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
       uint8_t* o = out + (r * row_out + i0 * kChunk) * out_bytes;
       size_t phase = i0 % phases, i = 0;
       for (; i + 2 <= n_chunks; i += 2) {
-        rows_chunks<2>(srow, inside, n_inside, groups, wrows, wphase, start, phases, p, i, i0 + i, &phase,
+        rows_chunks<2, kHardSwish>(srow, inside, n_inside, groups, wrows, wphase, start, phases, p, i, i0 + i, &phase,
                        o + i * kChunk * out_bytes, row_out, out_bytes);
       }
       for (; i < n_chunks; ++i) {
-        rows_chunks<1>(srow, inside, n_inside, groups, wrows, wphase, start, phases, p, i, i0 + i, &phase,
+        rows_chunks<1, kHardSwish>(srow, inside, n_inside, groups, wrows, wphase, start, phases, p, i, i0 + i, &phase,
                        o + i * kChunk * out_bytes, row_out, out_bytes);
       }
     }
@@ -557,12 +569,16 @@ void run_rows(const DepthwiseArgs& a, size_t r0, size_t r1) {
 }
 
 void run(const DepthwiseArgs& a, size_t r0, size_t r1) {
+  // HardSwish or not, decided once per call: two variants of the kernels.
+  const bool hardswish = a.params->kind == DepthwiseOutput::kFp32 && a.params->hardswish;
   if (!rows_for(*a.weights, a.geometry)) {
     avx2::kDepthwisePath.run(a, r0, r1);
   } else if (a.x_signed) {
-    run_rows<true>(a, r0, r1);
+    if (hardswish) run_rows<true, true>(a, r0, r1);
+    else run_rows<true, false>(a, r0, r1);
   } else {
-    run_rows<false>(a, r0, r1);
+    if (hardswish) run_rows<false, true>(a, r0, r1);
+    else run_rows<false, false>(a, r0, r1);
   }
 }
 
