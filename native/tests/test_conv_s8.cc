@@ -680,6 +680,40 @@ TEST(conv_s8_gemm_all_paths) {
   }
 }
 
+TEST(conv_s8_gemm_hardswish) {
+  // HardSwish through the GEMM forms of a convolution, whose output stage is
+  // the GEMM path's: im2col k x k (strided), the direct 1x1 GEMM, groups (the
+  // per-group slices of the stage), m past the small-m kernels; per-tensor and
+  // per-channel scales, with and without bias, narrowed ranges, both
+  // activation and output types, tiles split over threads.
+  hardswish_stats() = {};
+  lowbit::ThreadPool pool(2);
+  for (auto isa : isas_under_test()) {
+    for (int stage = 0; stage < 4; ++stage) {
+      const bool s8 = stage & 1;
+      const Out o = stage & 2 ? Out::kFp32PerChannel : Out::kFp32PerTensor;
+      for (size_t m : {18, 34, 72}) {
+        ConvTester t;
+        t.out_signed(s8).output(o).bias(stage != 2).clamp(stage == 1).hardswish(true).w_zero(WZero::kNone)
+            .x_signed(m == 34);
+        ConvTester(t).input(1, 7, 9, 16).m(m).kernel(3, 3).pads(1, 1, 1, 1).strides(1 + stage % 2, 1).test(isa);
+        ConvTester(t).input(2, 5, 6, 24).m(m).kernel(1, 1).test(isa);
+        ConvTester(t).input(1, 6, 5, 12).m(m).groups(2).kernel(3, 3).pads(0, 1, 1, 0).w_zero(WZero::kPerChannel)
+            .test(isa);
+        if (stage == 3) {
+          ConvTester(t).input(1, 9, 11, 3).m(m).kernel(3, 3).strides(2, 2).pads(1, 1, 1, 1)
+              .clamp_range(s8 ? -100 : 15, s8 ? 110 : 245).test(isa);
+        }
+      }
+      RETURN_IF_FAILED();
+    }
+    ConvTester().input(1, 28, 28, 40).m(120).kernel(1, 1).output(Out::kFp32PerChannel).bias(true)
+        .hardswish(true).pool(&pool).test(isa);
+    RETURN_IF_FAILED();
+  }
+  CHECK_HARDSWISH_CASES();
+}
+
 TEST(conv_s8_direct_1x1) {
   // 1x1, stride 1, no padding: the input rows are the GEMM's A, no copy.
   for (auto isa : isas_under_test()) {
