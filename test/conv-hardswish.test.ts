@@ -7,6 +7,7 @@
 import { strict as assert } from 'node:assert';
 import * as ort from 'onnxruntime-node';
 import { cpu } from '../lib/cpu';
+import { LowbitError, ops } from '../lib';
 import { importModel } from '../lib/graph/import';
 import { Graph } from '../lib/graph/ir';
 import { quantizeStaticDetailed, StaticOptions } from '../lib/quant/static';
@@ -125,6 +126,42 @@ describe('Conv + HardSwish quantized after the HardSwish', function () {
     assert.ok(excluded.length >= 1, 'the excluded HardSwish reads a DequantizeLinear');
     const byType = await quantizeStaticDetailed(model(8), { calibration, exclude: { opTypes: ['HardSwish'] } });
     for (const h of hardSwishNeighbours(importModel(byType.model))) assert.equal(h.input, 'DequantizeLinear');
+  });
+
+  it('lowbit.QLinearConv with HardSwish equals ConvInteger then requantize with hardSwish, bit for bit', async () => {
+    // The fused node as a model file may hold it: x uint8 [1, 6, 9, 11], 3x3, 10 output channels.
+    const r = new Rng(5);
+    const xq = new Tensor('uint8', r.bytes(6 * 99, false, 'mixed'), [1, 6, 9, 11]);
+    const wq = new Tensor('int8', r.bytes(10 * 6 * 9, true, 'mixed'), [10, 6, 3, 3]);
+    const [sx, sy, zx, zy] = [0.02, 0.05, 117, 30];
+    const sw = Float32Array.from({ length: 10 }, () => 0.002 + 0.01 * r.next());
+    const bias = Int32Array.from({ length: 10 }, () => r.int(-20000, 20000));
+    const scalar = (dtype: 'float32' | 'uint8', v: number) => new Tensor(dtype, [v], []);
+    const fused = (activation: string) => buildModel({
+      nodes: [{ op: 'QLinearConv', domain: 'lowbit', inputs: ['x', 'sx', 'zx', 'w', 'sw', '', 'sy', 'zy', 'b'], outputs: ['y'],
+        attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], 'lowbit.activation': activation } }],
+      inputs: [{ name: 'x', dtype: 'uint8', shape: [1, 6, 9, 11] }],
+      outputs: [{ name: 'y', dtype: 'uint8', shape: [1, 10, 9, 11] }],
+      initializers: { sx: scalar('float32', sx), zx: scalar('uint8', zx), w: wq, sw: new Tensor('float32', sw, [10]), sy: scalar('float32', sy), zy: scalar('uint8', zy), b: new Tensor('int32', bias, [10]) },
+    });
+    const s = await Session.create(fused('hardswish'));
+    const got = (await s.run({ x: xq }))[s.outputNames[0]];
+    const integer = buildModel({
+      nodes: [{ op: 'ConvInteger', inputs: ['x', 'w', 'zx'], outputs: ['acc'], attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } }],
+      inputs: [{ name: 'x', dtype: 'uint8', shape: [1, 6, 9, 11] }],
+      outputs: [{ name: 'acc', dtype: 'int32', shape: [1, 10, 9, 11] }],
+      initializers: { w: wq, zx: scalar('uint8', zx) },
+    });
+    const si = await Session.create(integer);
+    const acc = (await si.run({ x: xq }))[si.outputNames[0]];
+    const scale = Float32Array.from(sw, (w) => Math.fround(Math.fround(sx * w) / sy));
+    const want = ops.requantize(acc, { scale, bias, zeroPoint: zy, hardSwish: { yScale: sy }, axis: 1 });
+    assert.deepEqual(Array.from(got.data), Array.from(want.data));
+    const plain = ops.requantize(acc, { scale, bias, zeroPoint: zy, axis: 1 });
+    assert.ok(Array.from(got.data).filter((v, i) => v !== plain.data[i]).length > got.size / 10, 'HardSwish changed too few outputs');
+    // Planned at the first run (or at load, for fixed shapes): refused either way, with the node named.
+    await assert.rejects(async () => (await Session.create(fused('relu6'))).run({ x: xq }),
+      (e: unknown) => e instanceof LowbitError && e.code === 'E_UNSUPPORTED_OP' && /lowbit.activation must be 'hardswish', got relu6/.test(e.message));
   });
 
   it('gives identical results on every ISA path', async () => {

@@ -32,8 +32,9 @@ export interface StaticOptions extends ObserverOptions {
    * Quantize a Conv's output after a following HardSwish, not between the two
    * (default true). lowbit runs the pair as one int8 convolution that applies
    * HardSwish to the accumulators in float; the quantization step no longer
-   * spends its levels on the values HardSwish flattens (2-3 dB of output SQNR
-   * on MobileNetV3). onnxruntime runs such a Conv in float; false writes the
+   * spends its levels on the values HardSwish flattens (0.9-1.8 dB more output
+   * SQNR on the PaddleOCR classifier, a MobileNetV3; docs/quantization.md).
+   * onnxruntime runs such a Conv in float; false writes the
    * QuantizeLinear between them, as onnxruntime's own quantizer does.
    */
   fuseHardSwish?: boolean;

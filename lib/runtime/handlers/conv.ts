@@ -168,7 +168,8 @@ const qlinearConv: Handler = (p, node, inputs) => {
   const out = p.output(node.outputs[0], outType, [n, m, oh, ow], 'nhwc');
   // lowbit's fused form (fuse-qdq.ts): HardSwish between the convolution and
   // its quantization, applied in the output stage before the clamp.
-  const hardSwish = node.domain === 'lowbit' && node.attrs['lowbit.activation'] === 'hardswish' ? { yScale: sy } : undefined;
+  if (node.domain === 'lowbit' && node.attrs['lowbit.activation'] !== 'hardswish') p.fail(node, `lowbit.activation must be 'hardswish', got ${String(node.attrs['lowbit.activation'])}`);
+  const hardSwish = node.domain === 'lowbit' ? { yScale: sy } : undefined;
   const [min, max] = clampRange(node, sy, yZp, outType);
   const stage = p.cached(`qstage:${node.name}`, () => new OutputStage({
     mode: 'fp32', scale: Array.from(sw, (s) => Math.fround(Math.fround(sx * s) / sy)), zeroPoint: yZp, outType, bias, min, max, hardSwish,
