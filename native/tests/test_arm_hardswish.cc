@@ -271,15 +271,31 @@ Conv2dGeometry square(size_t k, size_t stride, size_t pad) {
   return g;
 }
 
-}  // namespace
-
-TEST(arm_hardswish_gemm_edge_shapes) {
+// Runs body(isa, tally, variant) on every ARM path under test (variant counts
+// the cases across paths, to cycle through the stage options), then checks
+// that the HardSwish cases changed outputs; a skip when no ARM path runs.
+template <class Body>
+void on_arm_paths(const char* what, Body&& body) {
   bool any = false;
   Tally tally;
   unsigned variant = 0;
   for (Isa isa : isas_under_test()) {
     if (!is_arm_path(isa)) continue;
     any = true;
+    body(isa, tally, variant);
+    RETURN_IF_FAILED();
+  }
+  if (!any) {
+    skip("no ARM path under test");
+    return;
+  }
+  tally.check(what);
+}
+
+}  // namespace
+
+TEST(arm_hardswish_gemm_edge_shapes) {
+  on_arm_paths("gemm", [](Isa isa, Tally& tally, unsigned& variant) {
     const size_t nr = gemm_path(isa)->nr;
     // Rows: 1 (GEMV only), tiles of 4 with 1-3 left over; columns: tails around
     // one and two panels; K: below, at and past one 16-byte block.
@@ -294,21 +310,11 @@ TEST(arm_hardswish_gemm_edge_shapes) {
         }
       }
     }
-  }
-  if (!any) {
-    skip("no ARM path under test");
-    return;
-  }
-  tally.check("gemm");
+  });
 }
 
 TEST(arm_hardswish_depthwise_channel_tails) {
-  bool any = false;
-  Tally tally;
-  unsigned variant = 0;
-  for (Isa isa : isas_under_test()) {
-    if (!is_arm_path(isa)) continue;
-    any = true;
+  on_arm_paths("depthwise", [](Isa isa, Tally& tally, unsigned& variant) {
     // Channels: under, at and past the 16-channel block; 3x3 / 5x5, stride 1 and 2.
     for (size_t c : {1, 5, 16, 17, 33, 40}) {
       for (size_t k : {3, 5}) {
@@ -324,22 +330,11 @@ TEST(arm_hardswish_depthwise_channel_tails) {
     // A single output pixel (1 row, 1 column) and a 1-channel image.
     check_conv(isa, 1, 3, 3, 24, 24, 24, square(3, 1, 0), false, options_from_bits(3), &tally);
     check_conv(isa, 1, 5, 9, 1, 1, 1, square(3, 1, 1), true, options_from_bits(12), &tally);
-    RETURN_IF_FAILED();
-  }
-  if (!any) {
-    skip("no ARM path under test");
-    return;
-  }
-  tally.check("depthwise");
+  });
 }
 
 TEST(arm_hardswish_conv_gemm_forms) {
-  bool any = false;
-  Tally tally;
-  unsigned variant = 0;
-  for (Isa isa : isas_under_test()) {
-    if (!is_arm_path(isa)) continue;
-    any = true;
+  on_arm_paths("conv", [](Isa isa, Tally& tally, unsigned& variant) {
     for (size_t m : {1, 5, 16, 19}) {
       // im2col 3x3 (padded, stride 2), direct 1x1, and a grouped 3x3.
       check_conv(isa, 1, 6, 5, 8, m, 1, square(3, 2, 1), variant % 2 == 0,
@@ -353,12 +348,7 @@ TEST(arm_hardswish_conv_gemm_forms) {
       ++variant;
       RETURN_IF_FAILED();
     }
-  }
-  if (!any) {
-    skip("no ARM path under test");
-    return;
-  }
-  tally.check("conv");
+  });
 }
 
 #endif  // __aarch64__

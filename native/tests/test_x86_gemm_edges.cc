@@ -83,6 +83,25 @@ int32_t pick_i32(std::mt19937& r) {
   }
 }
 
+// HardSwish's k = y_scale / 6, y_scale log-uniform in [1e-3, 2].
+float random_hardswish_k(std::mt19937& r) {
+  return std::exp2(std::uniform_real_distribution<float>(std::log2(1e-3f), 1.0f)(r)) / 6.0f;
+}
+
+// A random output type and zero point, and one time in three a range narrowed
+// by up to `narrow` steps at each end.
+void random_output_type_and_range(std::mt19937& r, int narrow, Requantization* rq) {
+  rq->out_signed = r() & 1;
+  const int lo = rq->out_signed ? -128 : 0, hi = rq->out_signed ? 127 : 255;
+  rq->zero_point = lo + static_cast<int32_t>(r() % 256);
+  rq->qmin = lo;
+  rq->qmax = hi;
+  if (r() % 3 == 0) {
+    rq->qmin = lo + static_cast<int32_t>(r() % narrow);
+    rq->qmax = hi - static_cast<int32_t>(r() % narrow);
+  }
+}
+
 }  // namespace
 
 // A == a_zero_point makes every accumulator 0, so the output stage sees exactly
@@ -121,17 +140,9 @@ TEST(gemm_paths_output_stage_whole_int32_range) {
       // HardSwish on half of the fp32 cases: k = y_scale / 6, y_scale in [1e-3, 2].
       if (rq.mode == RequantMode::kFp32 && (t / 4) & 1) {
         rq.hardswish = true;
-        rq.hardswish_k = std::exp2(std::uniform_real_distribution<float>(std::log2(1e-3f), 1.0f)(r)) / 6.0f;
+        rq.hardswish_k = random_hardswish_k(r);
       }
-      rq.out_signed = r() & 1;
-      const int lo = rq.out_signed ? -128 : 0, hi = rq.out_signed ? 127 : 255;
-      rq.zero_point = lo + static_cast<int32_t>(r() % 256);
-      rq.qmin = lo;
-      rq.qmax = hi;
-      if (r() % 3 == 0) {  // a fused activation range
-        rq.qmin = lo + static_cast<int32_t>(r() % 100);
-        rq.qmax = hi - static_cast<int32_t>(r() % 100);
-      }
+      random_output_type_and_range(r, 100, &rq);  // sometimes a fused activation range
       if (!run_and_compare(isa, m, n, k, a.data(), k, a_signed, a_zp, b, b_signed, b_zp, &rq,
                            rq.hardswish ? "fp32 hardswish" : rq.mode == RequantMode::kFp32 ? "fp32" : "fixedpoint")) {
         return;
@@ -295,21 +306,13 @@ TEST(gemm_paths_hardswish_bends_and_ties) {
         rq.hardswish_k = ks[r() % 5];
         rq.scale = {std::ldexp(1.0f, -static_cast<int>(r() % 3))};
       } else {
-        rq.hardswish_k = std::exp2(std::uniform_real_distribution<float>(std::log2(1e-3f), 1.0f)(r)) / 6.0f;
+        rq.hardswish_k = random_hardswish_k(r);
         const bool per_channel = (t / 2) & 1;
         for (size_t j = 0; j < (per_channel ? n : 1); ++j) {
           rq.scale.push_back(std::exp2(std::uniform_real_distribution<float>(-12.0f, 2.0f)(r)));
         }
       }
-      rq.out_signed = r() & 1;
-      const int lo = rq.out_signed ? -128 : 0, hi = rq.out_signed ? 127 : 255;
-      rq.zero_point = lo + static_cast<int32_t>(r() % 256);
-      rq.qmin = lo;
-      rq.qmax = hi;
-      if (r() % 3 == 0) {  // a narrowed output range
-        rq.qmin = lo + static_cast<int32_t>(r() % 60);
-        rq.qmax = hi - static_cast<int32_t>(r() % 60);
-      }
+      random_output_type_and_range(r, 60, &rq);
       const float bend = 0.5f / rq.hardswish_k;  // |x| at either bend
       for (size_t j = 0; j < n; ++j) {
         const float s = rq.scale[rq.scale.size() == 1 ? 0 : j];

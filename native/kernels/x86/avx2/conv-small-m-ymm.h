@@ -2,7 +2,7 @@
 // output pixels per ymm, output channels in chunks of 8 accumulators (16 ymm
 // registers leave no room for more), the per-channel output stage on 8 pixels
 // and the NHWC store. The dot products come from the path's `Dot`. The fp32
-// stage applies HardSwish when the params ask (DwStage::hardswish8's steps).
+// stage applies HardSwish when the params ask (x86ymm::hardswish_steps, output-stage-ymm.h).
 // Uses AVX2 only; static functions (see output-stage-ymm.h).
 #pragma once
 
@@ -36,7 +36,7 @@ static inline void run_small_m_stage(const SmallMArgs& a, size_t r0, size_t r1, 
         for (size_t j = 0; j < kChunk; ++j) {
           const __m256i v = _mm256_add_epi32(acc[j], _mm256_set1_epi32(p.init[c0 + j]));
           __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(p.scale[c0 + j]));
-          if (kHardSwish) x = DwStage::hardswish8(x, k);  // hardswish_steps (lowbit/requantize.h)
+          if (kHardSwish) x = x86ymm::hardswish_steps(x, k);  // hardswish_steps (lowbit/requantize.h)
           // x < lo ? lo : (x > hi ? hi : x), NaN-faithful as the GEMM's output stage.
           const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
           x = _mm256_blendv_ps(_mm256_min_ps(hi, x), lo, below);

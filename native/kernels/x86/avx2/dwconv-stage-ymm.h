@@ -64,15 +64,6 @@ struct DwStage {
   __attribute__((always_inline)) auto with_hardswish(F&& f) const {
     return hardswish ? f(std::true_type{}) : f(std::false_type{});
   }
-
-  // hardswish_steps on 8 lanes, step for step (no FMA: -ffp-contract=off);
-  // k: hardswish_k broadcast. vminps/vmaxps match its compares: x is finite
-  // (the binding), so t is never NaN. (The small-m kernels use it too.)
-  __attribute__((always_inline)) static __m256 hardswish8(__m256 x, __m256 k) {
-    __m256 t = _mm256_add_ps(_mm256_mul_ps(x, k), _mm256_set1_ps(0.5f));
-    t = _mm256_max_ps(_mm256_min_ps(t, _mm256_set1_ps(1.0f)), _mm256_setzero_ps());
-    return _mm256_mul_ps(x, t);
-  }
 };
 
 // requantize_one (bias already in the accumulator) on 8 lanes whose
@@ -82,7 +73,7 @@ template <bool kHardSwish = false>
 __attribute__((always_inline)) inline __m256i requantize8(__m256i acc, const DwStage& s, size_t c) {
   if (s.kind == DepthwiseOutput::kFp32) {
     __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(s.scale + c));
-    if (kHardSwish) x = DwStage::hardswish8(x, s.hardswish_k);
+    if (kHardSwish) x = x86ymm::hardswish_steps(x, s.hardswish_k);
     // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
     x = _mm256_blendv_ps(_mm256_min_ps(s.hi, x), s.lo, _mm256_cmp_ps(x, s.lo, _CMP_LT_OQ));
     return _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even

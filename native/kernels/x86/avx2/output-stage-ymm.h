@@ -157,7 +157,7 @@ static inline void store_bytes(int8_t* out, __m128i bytes8, size_t cols) {
 // step (the build's -ffp-contract=off keeps x * k + 1/2 from becoming an FMA).
 // vminps(one, t) is `t > 1 ? 1 : t` and vmaxps(zero, t) is `t < 0 ? 0 : t`,
 // the scalar's selects operand for operand.
-static inline __m256 hardswish_steps(__m256 x, __m256 k) {
+__attribute__((always_inline)) static inline __m256 hardswish_steps(__m256 x, __m256 k) {
   __m256 t = _mm256_mul_ps(x, k);
   t = _mm256_add_ps(t, _mm256_set1_ps(0.5f));
   t = _mm256_min_ps(_mm256_set1_ps(1.0f), t);

@@ -110,7 +110,7 @@ __attribute__((always_inline)) inline void block(const uint8_t* const* tap, size
 #pragma GCC unroll 4
       for (size_t j = 0; j < NV; ++j) {
         __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[j]), _mm256_loadu_ps(p.scale.data() + c0 + 8 * j));
-        if (kHardSwish) x = x86ymm::DwStage::hardswish8(x, k);
+        if (kHardSwish) x = x86ymm::hardswish_steps(x, k);
         // x < lo ? lo : (x > hi ? hi : x), NaN-faithful: vminps(hi, x) returns x unless hi < x.
         const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
         x = _mm256_blendv_ps(_mm256_min_ps(hi, x), lo, below);

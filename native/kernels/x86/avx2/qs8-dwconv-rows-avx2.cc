@@ -95,7 +95,7 @@ __attribute__((always_inline)) inline void finish16(__m256i a0, __m256i a1, cons
   if (s.fp32_late_clamp) {
     const auto round = [&](__m256i acc, size_t c) __attribute__((always_inline)) {
       __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(s.scale + c));
-      if (kHardSwish) x = DwStage::hardswish8(x, s.hardswish_k);
+      if (kHardSwish) x = x86ymm::hardswish_steps(x, s.hardswish_k);
       return _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
     };
     const __m256i h = _mm256_permute4x64_epi64(_mm256_packs_epi32(round(a0, c0), round(a1, c0 + 8)), 0xD8);

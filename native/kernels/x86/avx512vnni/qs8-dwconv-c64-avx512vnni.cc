@@ -34,7 +34,7 @@
 // so the zero-point correction costs nothing per tap, and padded taps, which
 // read a row of x_zero_point bytes, cancel out; int32 sums wrap like ref's.
 // Output stage: lowbit::requantize_one lane for lane (output-stage-avx512vnni.h),
-// HardSwish included (Stage::hardswish16).
+// HardSwish included (hardswish_steps, output-stage-avx512vnni.h).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -338,14 +338,6 @@ struct Stage {
       fp32_late_clamp = std::all_of(p.scale.begin(), p.scale.end(), [](float v) { return v <= 0.5f; });
     }
   }
-
-  // hardswish_steps on 16 lanes, step for step (no FMA: -ffp-contract=off).
-  // vminps/vmaxps match its compares: x is finite (the binding), so t is never NaN.
-  __attribute__((always_inline)) __m512 hardswish16(__m512 x) const {
-    __m512 t = _mm512_add_ps(_mm512_mul_ps(x, hardswish_k), _mm512_set1_ps(0.5f));
-    t = _mm512_max_ps(_mm512_min_ps(t, _mm512_set1_ps(1.0f)), _mm512_setzero_ps());
-    return _mm512_mul_ps(x, t);
-  }
 };
 
 // requantize_one (without the bias, already in the accumulator) on 16 lanes
@@ -356,7 +348,7 @@ template <bool kHardSwish = false>
 __attribute__((always_inline)) inline __m512i requantize16(__m512i acc, const Stage& s, size_t c) {
   if (s.kind == DepthwiseOutput::kFp32) {
     __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(s.scale + c));
-    if (kHardSwish) x = s.hardswish16(x);
+    if (kHardSwish) x = hardswish_steps(x, s.hardswish_k);
     // x < lo ? lo : (x > hi ? hi : x), exact for NaN and for lo > hi too:
     // vminps(hi, x) returns x unless hi < x.
     const __mmask16 below = _mm512_cmp_ps_mask(x, s.lo, _CMP_LT_OQ);
@@ -410,7 +402,7 @@ __attribute__((always_inline)) inline void finish_t4(__m512i a0, __m512i a1, __m
   if (p.fp32_late_clamp) {
     const auto round = [&](__m512i acc, size_t c) __attribute__((always_inline)) {
       __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(p.scale + c));
-      if (kHardSwish) x = p.hardswish16(x);
+      if (kHardSwish) x = hardswish_steps(x, p.hardswish_k);
       return _mm512_add_epi32(_mm512_cvtps_epi32(x), p.zero_point);  // round half to even
     };
     const __m512i h01 = _mm512_packs_epi32(round(a0, c0), round(a1, c0 + 16));

@@ -33,17 +33,10 @@ __attribute__((always_inline)) inline void finish(__m512i (&acc)[MP], const Smal
     const __m512 lo = _mm512_set1_ps(p.lo), hi = _mm512_set1_ps(p.hi);
     const __m512 k = _mm512_set1_ps(p.hardswish_k);
     const __m512i zp = _mm512_set1_epi32(p.zero_point);
-    // hardswish_steps (lowbit/requantize.h), step for step (no FMA:
-    // -ffp-contract=off). x is finite (the binding): vminps/vmaxps match its compares.
-    const auto hardswish16 = [&](__m512 x) __attribute__((always_inline)) {
-      __m512 t = _mm512_add_ps(_mm512_mul_ps(x, k), _mm512_set1_ps(0.5f));
-      t = _mm512_max_ps(_mm512_min_ps(t, _mm512_set1_ps(1.0f)), _mm512_setzero_ps());
-      return _mm512_mul_ps(x, t);
-    };
 #pragma GCC unroll 16
     for (size_t j = 0; j < MP; ++j) {
       __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[j]), _mm512_set1_ps(p.scale[j]));
-      if (kHardSwish) x = hardswish16(x);
+      if (kHardSwish) x = hardswish_steps(x, k);  // output-stage-avx512vnni.h
       // x < lo ? lo : (x > hi ? hi : x), NaN-faithful as the GEMM's output stage.
       const __mmask16 below = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
       x = _mm512_mask_mov_ps(_mm512_min_ps(hi, x), below, lo);

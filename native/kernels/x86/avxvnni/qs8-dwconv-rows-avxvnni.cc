@@ -168,7 +168,7 @@ __attribute__((always_inline)) inline void finish_chunk(const __m256i (&a)[4], c
 #pragma GCC unroll 4
     for (size_t k = 0; k < 4; ++k) {
       __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(a[k]), _mm256_loadu_ps(s.scale + c0 + 8 * k));
-      if (kHardSwish) x = DwStage::hardswish8(x, s.hardswish_k);
+      if (kHardSwish) x = x86ymm::hardswish_steps(x, s.hardswish_k);
       y[k] = _mm256_add_epi32(_mm256_cvtps_epi32(x), s.zero_point);  // round half to even
     }
     const __m256i h01 = _mm256_packs_epi32(y[0], y[1]), h23 = _mm256_packs_epi32(y[2], y[3]);
